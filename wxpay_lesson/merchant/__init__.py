@@ -1,0 +1,1 @@
+"""The merchant side: orders, the callback handler and the HTTP app."""
