@@ -3,8 +3,8 @@
 `resource.ciphertext` is base64 of the AES-GCM ciphertext followed by the 16-byte tag.
 The key is the merchant's APIv3 key used as raw bytes, the nonce is `resource.nonce`
 (12 ASCII characters) and the associated data is `resource.associated_data`, which may be
-empty. WeChat Pay documents the APIv3 key as 32 bytes; the official SDKs' own test vectors
-use 16-byte keys, so the primitives here accept 16, 24 and 32 bytes while
+empty. WeChat Pay documents the APIv3 key as 32 bytes. The official SDKs' own test vectors
+use 16-byte keys, so the primitives here accept 16, 24 and 32 bytes, while
 `CallbackVerifier` insists on 32.
 """
 

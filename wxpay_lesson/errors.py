@@ -124,6 +124,11 @@ class SignatureProbeError(InvalidSignatureError):
     WeChat Pay sends a few callbacks with a broken signature to check that merchants
     verify. The right reply is the ordinary failure reply; WeChat Pay then resends the
     notification with a valid signature.
+
+    NOTE: the official section on probe traffic could not be read. The prefix comes from
+    WeChat Pay's FAQ (doc 4016241880); the advice to reply non-2xx comes from WeChat Pay's
+    integration guide and an official SDK maintainer. An older guide warns that failing
+    probes may mark the URL unavailable; every source agrees that a 2xx is wrong.
     """
 
     code = "SIGNATURE_PROBE"

@@ -60,7 +60,7 @@ CODE_EXPLANATIONS: dict[str, dict[str, str]] = {
 
 
 def language_from_environment() -> str:
-    """Return `zh-CN` when WXPAY_LESSON_LANG or LANG asks for Chinese, else `en`."""
+    """Return `zh-CN` when WXPAY_LESSON_LANG or LANG selects Chinese, else `en`."""
     chosen = os.environ.get("WXPAY_LESSON_LANG") or os.environ.get("LANG", "")
     return "zh-CN" if chosen.lower().replace("_", "-").startswith("zh") else "en"
 

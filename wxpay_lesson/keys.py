@@ -4,7 +4,7 @@ A callback's Wechatpay-Serial header names the key that verifies it. The value i
 the serial of a platform certificate (hex; WeChat Pay prints it in upper case) or the id
 of a WeChat Pay public key (`PUB_KEY_ID_` followed by digits). During WeChat Pay's
 7-day migration to public-key mode, callbacks arrive signed either way, so one registry
-holds both kinds.
+contains both kinds.
 """
 
 from __future__ import annotations

@@ -55,6 +55,9 @@ HEADER_NONCE = "Wechatpay-Nonce"
 HEADER_SIGNATURE_TYPE = "Wechatpay-Signature-Type"
 REQUIRED_HEADERS = (HEADER_SERIAL, HEADER_SIGNATURE, HEADER_TIMESTAMP, HEADER_NONCE)
 
+# NOTE: WeChat Pay recommends rejecting timestamps more than 5 minutes off, but the
+# official page could only be read as quoted elsewhere. wechatpay-go rejects a distance
+# of 300 s or more, and so does this verifier.
 DEFAULT_MAX_CLOCK_SKEW = 300
 DEFAULT_MIN_REFRESH_INTERVAL = 60.0
 

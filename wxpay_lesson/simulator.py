@@ -192,11 +192,15 @@ class SimulatedPlatform:
             resource_nonce: resource.nonce (12 characters); default random.
             key_id: certificate serial or public-key id to sign with.
             notification_id: the envelope `id`; default derived from the other inputs.
+                NOTE: WeChat Pay does not document whether a retry keeps the `id`;
+                pass the same value to model a retry that does.
             probe: send WeChat Pay's signature probe: a WECHATPAY/SIGNTEST/ signature.
         """
         sent = int(self.clock()) if timestamp is None else int(timestamp)
         header_nonce = random_nonce(32) if nonce is None else nonce
         sealed_nonce = random_nonce(12) if resource_nonce is None else resource_nonce
+        # NOTE: associated_data equal to original_type is what real and official test
+        # notifications show, not a documented rule; verifiers must use the field as sent.
         original_type = original_type_for(event_type)
         plaintext = compact_json(dict(resource))
 

@@ -81,8 +81,8 @@ def load_test_keys(folder: str | os.PathLike[str] | None = None) -> TestKeys:
     """Load the fixed test keys from data/test-keys/ (or `folder`).
 
     Raises:
-        FileNotFoundError: the folder or one of its files is missing; the message says
-            how to regenerate it.
+        FileNotFoundError: the folder or one of its files is missing; the message
+            explains how to regenerate it.
     """
     path = Path(folder) if folder is not None else TEST_KEYS_DIR
     manifest_path = path / "manifest.json"

@@ -40,7 +40,7 @@ def can_transition(current: OrderStatus, target: OrderStatus) -> bool:
 
 @dataclass(frozen=True)
 class OrderRecord:
-    """What the merchant stored when the order was created. Amounts are int fen."""
+    """The order as the merchant stored it at creation. Amounts are int fen."""
 
     out_trade_no: str
     amount_total: int
