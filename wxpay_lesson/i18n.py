@@ -60,8 +60,18 @@ CODE_EXPLANATIONS: dict[str, dict[str, str]] = {
 
 
 def language_from_environment() -> str:
-    """Return `zh-CN` when WXPAY_LESSON_LANG or LANG selects Chinese, else `en`."""
-    chosen = os.environ.get("WXPAY_LESSON_LANG") or os.environ.get("LANG", "")
+    """Return the default language: `zh-CN` or `en`.
+
+    WXPAY_LESSON_LANG decides when set. Otherwise a process whose working folder is named
+    `zh-CN` uses Chinese: a notebook kernel starts in the notebook's folder, so the
+    notebooks in notebooks/zh-CN/ get Chinese messages with the same code cells as the
+    English edition. Otherwise LANG decides.
+    """
+    chosen = os.environ.get("WXPAY_LESSON_LANG")
+    if not chosen:
+        if os.path.basename(os.getcwd()) == "zh-CN":
+            return "zh-CN"
+        chosen = os.environ.get("LANG", "")
     return "zh-CN" if chosen.lower().replace("_", "-").startswith("zh") else "en"
 
 
