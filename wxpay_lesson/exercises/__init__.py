@@ -7,5 +7,16 @@ returns a `CheckReport`.
 from __future__ import annotations
 
 from ._checking import CaseResult, CheckReport
+from .client_trust import check_business_checks, check_reply, check_retry_offsets
+from .decryption import check_decrypt, check_load_certificates, check_split_tag
 
-__all__ = ["CaseResult", "CheckReport"]
+__all__ = [
+    "CaseResult",
+    "CheckReport",
+    "check_business_checks",
+    "check_decrypt",
+    "check_load_certificates",
+    "check_reply",
+    "check_retry_offsets",
+    "check_split_tag",
+]
