@@ -14,7 +14,10 @@ from collections.abc import Sequence
 from . import __version__
 
 # Modules that register one subcommand each.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "wxpay_lesson.merchant.command",
+    "wxpay_lesson.platform.command",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

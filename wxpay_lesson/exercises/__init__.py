@@ -9,6 +9,16 @@ from __future__ import annotations
 from ._checking import CaseResult, CheckReport
 from .client_trust import check_business_checks, check_reply, check_retry_offsets
 from .decryption import check_decrypt, check_load_certificates, check_split_tag
+from .signature import (
+    check_build_message,
+    check_decrypt_notification,
+    check_key_holders,
+    check_may_change_order,
+    check_signature_headers,
+    check_timestamp_window,
+    check_verify_callback,
+    outcome,
+)
 
 __all__ = [
     "CaseResult",
@@ -19,4 +29,12 @@ __all__ = [
     "check_reply",
     "check_retry_offsets",
     "check_split_tag",
+    "check_build_message",
+    "check_decrypt_notification",
+    "check_key_holders",
+    "check_may_change_order",
+    "check_signature_headers",
+    "check_timestamp_window",
+    "check_verify_callback",
+    "outcome",
 ]
