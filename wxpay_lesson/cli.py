@@ -15,8 +15,7 @@ from . import __version__
 
 # Modules that register one subcommand each.
 COMMAND_MODULES: tuple[str, ...] = (
-    "wxpay_lesson.merchant.command",
-    "wxpay_lesson.platform.command",
+    "wxpay_lesson.cli_doctor",
 )
 
 
