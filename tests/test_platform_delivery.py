@@ -1,0 +1,262 @@
+"""Callback delivery by the simulated WeChat Pay service, over real HTTP on 127.0.0.1.
+
+A scripted receiver replies with a given status or delay per attempt. Each rule of
+WeChat Pay's reply semantics is checked on its own: 200 and 204 stop retries, 4xx and
+5xx do not, and a reply after the deadline counts as a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from flask import Flask, Response, request
+
+from wxpay_lesson import CallbackVerifier, SimulatedPlatform
+from wxpay_lesson.merchant import BackgroundServer
+from wxpay_lesson.merchant.platform_client import PlatformClient, PlatformRequestError
+from wxpay_lesson.platform import NotificationDelivery, PlatformServer, scaled_reply_deadline
+from wxpay_lesson.retries import attempt_offsets_seconds
+
+# 1e-5 runs the whole 24 h 4 min schedule in under a second.
+TINY_SCALE = 1e-5
+
+
+class ScriptedReceiver:
+    """A notify_url that replies per attempt from a script and records each request.
+
+    A script entry is an HTTP status, or ("slow", seconds, status) for a late reply.
+    After the script ends it replies 204.
+    """
+
+    def __init__(self, script: list) -> None:
+        self.script = list(script)
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self._lock = threading.Lock()
+        app = Flask("scripted-receiver")
+
+        @app.post("/notify")
+        def notify() -> Response:
+            body = request.get_data()
+            with self._lock:
+                self.requests.append((dict(request.headers), body))
+                step = self.script.pop(0) if self.script else 204
+            if isinstance(step, tuple):
+                _, seconds, step = step
+                time.sleep(seconds)
+            if step == 204:
+                reply = b""
+            elif step == 200:
+                reply = b'{"code":"SUCCESS"}'
+            else:
+                reply = b'{"code":"FAIL"}'
+            return Response(reply, status=step, content_type="application/json")
+
+        self.server = BackgroundServer(app, name="receiver")
+
+    def __enter__(self) -> ScriptedReceiver:
+        self.server.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.server.stop()
+
+    @property
+    def notify_url(self) -> str:
+        return self.server.url + "/notify"
+
+
+def deliver(receiver_url: str, *, reply_deadline: float | None = None, time_scale: float = TINY_SCALE):
+    platform = SimulatedPlatform()
+    delivery = NotificationDelivery(platform, time_scale=time_scale, reply_deadline=reply_deadline)
+    job = delivery.deliver(receiver_url, platform.transaction("ORDER-DELIVERY-0001", 100),
+                           event_type="TRANSACTION.SUCCESS")
+    assert job.wait(20), "delivery did not finish in 20 s"
+    return job
+
+
+@pytest.mark.parametrize("status", [200, 204])
+def test_delivery_stops_on_200_or_204(status):
+    with ScriptedReceiver([status]) as receiver:
+        job = deliver(receiver.notify_url)
+
+    assert job.state == "RECEIVED"
+    assert len(job.attempts) == 1
+    assert job.attempts[0].status == status
+
+
+def test_delivery_stops_on_200_with_fail_body():
+    with ScriptedReceiver([]) as receiver:
+        receiver.script = [200]
+        job = deliver(receiver.notify_url)
+
+    assert job.state == "RECEIVED"
+    assert len(receiver.requests) == 1
+
+
+def test_delivery_retries_on_4xx_and_5xx():
+    with ScriptedReceiver([400, 401, 413, 500, 503, 204]) as receiver:
+        job = deliver(receiver.notify_url)
+
+    assert [attempt.status for attempt in job.attempts] == [400, 401, 413, 500, 503, 204]
+    assert [attempt.outcome for attempt in job.attempts[:-1]] == ["HTTP_ERROR"] * 5
+    assert job.attempts[-1].outcome == "RECEIVED"
+    assert [attempt.reply_code for attempt in job.attempts[:-1]] == ["FAIL"] * 5
+
+
+def test_late_reply_counts_as_failure_and_is_retried():
+    with ScriptedReceiver([("slow", 0.6, 204), 204]) as receiver:
+        job = deliver(receiver.notify_url, reply_deadline=0.2)
+
+    assert [attempt.outcome for attempt in job.attempts] == ["TIMEOUT", "RECEIVED"]
+    assert job.attempts[0].status is None
+    assert len(receiver.requests) == 2
+
+
+def test_unreachable_merchant_gets_full_schedule_then_gives_up():
+    with ScriptedReceiver([]) as receiver:
+        url = receiver.notify_url
+    # The receiver is stopped, so every connection is refused.
+
+    job = deliver(url)
+
+    assert job.state == "GAVE_UP"
+    assert len(job.attempts) == 16
+    assert {attempt.outcome for attempt in job.attempts} == {"CONNECTION_FAILED"}
+    assert [attempt.scheduled_offset for attempt in job.attempts] == attempt_offsets_seconds()
+
+
+def test_each_attempt_is_freshly_signed_with_same_id():
+    with ScriptedReceiver([500, 500, 204]) as receiver:
+        deliver(receiver.notify_url)
+    platform = SimulatedPlatform()
+    verifier = CallbackVerifier(platform.api_v3_key, platform.public_keys)
+
+    notifications = [verifier.verify(headers, body) for headers, body in receiver.requests]
+    nonces = {headers["Wechatpay-Nonce"] for headers, _ in receiver.requests}
+    bodies = {body for _, body in receiver.requests}
+
+    assert len(notifications) == 3
+    assert len({n.id for n in notifications}) == 1
+    assert len(nonces) == 3
+    assert len(bodies) == 3
+    assert {n.transaction.out_trade_no for n in notifications} == {"ORDER-DELIVERY-0001"}
+
+
+def test_retries_wait_the_scaled_schedule():
+    # Three failures at scale 0.002: the first retry is due 30 ms after the first attempt,
+    # the second 60 ms, the third 120 ms. Delivery must not run ahead of the schedule.
+    with ScriptedReceiver([500, 500, 500, 204]) as receiver:
+        started = time.monotonic()
+        job = deliver(receiver.notify_url, time_scale=0.002)
+        elapsed = time.monotonic() - started
+
+    assert len(job.attempts) == 4
+    assert elapsed >= 60 * 0.002
+
+
+@pytest.mark.parametrize(("time_scale", "deadline"), [(1.0, 5.0), (0.5, 2.5), (0.001, 0.5)])
+def test_reply_deadline_scales_with_floor(time_scale, deadline):
+    assert scaled_reply_deadline(time_scale) == pytest.approx(deadline)
+
+
+@pytest.mark.parametrize("time_scale", [0, -1, True, "fast"])
+def test_delivery_rejects_invalid_time_scale(time_scale):
+    with pytest.raises(ValueError, match="time_scale"):
+        NotificationDelivery(SimulatedPlatform(), time_scale=time_scale)
+
+
+# ---------------------------------------------------------------- the platform's HTTP API
+
+
+def post_json(url: str, payload) -> tuple[int, dict]:
+    data = json.dumps(payload).encode()
+    req = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+@pytest.fixture
+def platform_server():
+    with PlatformServer(time_scale=TINY_SCALE) as server:
+        yield server
+
+
+@pytest.fixture
+def client(platform_server) -> PlatformClient:
+    platform = SimulatedPlatform()
+    verifier = CallbackVerifier(platform.api_v3_key, platform.public_keys)
+    return PlatformClient(platform_server.url, verifier, mchid=platform.mchid, appid=platform.appid)
+
+
+def test_query_reply_is_signed_and_verified(platform_server, client):
+    client.create_prepay("ORDER-QUERY-0001", "coffee", 1800, "CNY", "http://127.0.0.1:9/notify")
+
+    before = client.query_order("ORDER-QUERY-0001")
+    platform_server.pay("ORDER-QUERY-0001", deliver=False)
+    after = client.query_order("ORDER-QUERY-0001")
+
+    assert before.trade_state == "NOTPAY"
+    assert before.transaction_id is None
+    assert after.trade_state == "SUCCESS"
+    assert after.amount_total == 1800
+    assert after.transaction_id is not None
+
+
+def test_query_of_unknown_order_is_signed_404(client):
+    with pytest.raises(PlatformRequestError) as caught:
+        client.query_order("ORDER-MISSING-0001")
+
+    assert caught.value.status == 404
+    assert caught.value.code == "ORDER_NOT_EXIST"
+
+
+def test_query_reply_with_changed_body_is_rejected(platform_server, client):
+    client.create_prepay("ORDER-QUERY-0002", "coffee", 1800, "CNY", "http://127.0.0.1:9/notify")
+    with urllib.request.urlopen(f"{platform_server.url}/v3/pay/transactions/out-trade-no/ORDER-QUERY-0002"
+                                f"?mchid={client.mchid}", timeout=5) as response:
+        headers, body = dict(response.headers.items()), response.read()
+
+    client.verify_reply(headers, body)
+    with pytest.raises(Exception) as caught:
+        client.verify_reply(headers, body.replace(b"NOTPAY", b"SUCCESS"))
+    assert getattr(caught.value, "code", None) == "INVALID_SIGNATURE"
+
+
+def test_prepay_validates_fields(platform_server):
+    status, body = post_json(platform_server.url + "/v3/pay/transactions/jsapi", {"mchid": "1230000109"})
+
+    assert status == 400
+    assert body["code"] == "PARAM_ERROR"
+    assert "appid" in body["message"]
+
+
+def test_simulate_pay_of_unknown_order_is_404(platform_server):
+    status, body = post_json(platform_server.url + "/simulate/pay/ORDER-MISSING-0001", {})
+
+    assert status == 404
+    assert body["code"] == "ORDER_NOT_EXIST"
+
+
+def test_attempt_log_reads_back_over_http(platform_server):
+    with ScriptedReceiver([500, 204]) as receiver:
+        status, _ = post_json(platform_server.url + "/v3/pay/transactions/jsapi", {
+            "appid": "wxd678efh567hg6787", "mchid": "1230000109", "description": "coffee",
+            "out_trade_no": "ORDER-LOG-0001", "notify_url": receiver.notify_url, "amount": {"total": 1800},
+        })
+        job = platform_server.pay("ORDER-LOG-0001")
+        assert job.wait(10)
+    with urllib.request.urlopen(platform_server.url + "/simulate/attempts?out_trade_no=ORDER-LOG-0001",
+                                timeout=5) as response:
+        attempts = json.loads(response.read())["attempts"]
+
+    assert status == 200
+    assert [attempt["status"] for attempt in attempts] == [500, 204]
+    assert [attempt["scheduled_offset"] for attempt in attempts] == [0, 15]
