@@ -1,4 +1,4 @@
-"""The checks of notebook 03's exercises: every solution passes, and wrong answers fail.
+"""The checks of notebook 03's exercises: every solution passes, and wrong implementations fail.
 
 The placeholders are taken from the notebook itself, so a notebook whose placeholder
 would already pass its check fails here.
@@ -75,7 +75,7 @@ def test_check_report_names_every_case() -> None:
     assert str(report).startswith("decrypt: 9/9 cases pass")
 
 
-# ---------------------------------------------------------------- wrong answers fail
+# ---------------------------------------------------------------- wrong implementations fail
 
 
 def split_tag_at_front(ciphertext_b64: str) -> tuple[bytes, bytes]:

@@ -26,7 +26,7 @@ OTHER_MCHID = "1900000002"
 OTHER_APPID = "wx0000000000000002"
 _HEADER_NONCE = "k" * 32
 _RESOURCE_NONCE = "Qw3eRt5yUi7o"
-# Replies that count as received; everything else is retried.
+# Replies that WeChat Pay counts as received. It retries after any other reply.
 _RECEIVED = (200, 204)
 
 
@@ -140,10 +140,11 @@ def check_reply(handle_callback: Callable[..., tuple[int, dict[str, str], bytes]
 
     The handler verifies the callback, checks it against `orders` (out_trade_no to
     OrderRecord), stores the paid order back into `orders`, and returns
-    (status, headers, body). Success is 200 or 204. A failure is the error's own status
-    (401 for a signature or timestamp failure, 400 for a business mismatch, 500 when
-    our APIv3 key cannot decrypt a genuine notification) with a JSON body whose code
-    is FAIL, and the order stays as it was. The handler never raises.
+    (status, headers, body). Success is 200 or 204. A failure replies with the error's
+    own status and a JSON body whose code is FAIL, and the order stays as it was. The
+    status is 401 for a signature or timestamp failure, 400 for a business mismatch, and
+    500 when our APIv3 key cannot decrypt a genuine notification. The handler never
+    raises.
     """
     report = CheckReport("handle_callback")
     platform = _platform()
@@ -237,7 +238,7 @@ def check_reply(handle_callback: Callable[..., tuple[int, dict[str, str], bytes]
 def check_retry_offsets(delivery_offsets: Callable[[list[int | None]], list[int]]) -> CheckReport:
     """Check `delivery_offsets(replies) -> list[int]`.
 
-    `replies` holds the merchant's reply status for each of the 16 attempts WeChat Pay
+    `replies` contains the merchant's reply status for each of the 16 attempts WeChat Pay
     may make (None for no reply within 5 seconds). The function returns the offset in
     seconds, from the first attempt, of every attempt WeChat Pay actually makes: it
     stops after the first 200 or 204, or after the last retry.
@@ -255,8 +256,8 @@ def check_retry_offsets(delivery_offsets: Callable[[list[int | None]], list[int]
             if not isinstance(result, list):
                 return False, f"returned {type(result).__name__}; expected a list of seconds"
             if result != expected:
-                shown = ", ".join(str(value) for value in result[:6]) + (", ..." if len(result) > 6 else "")
-                return False, f"returned {len(result)} offsets ({shown}); expected {len(expected)} attempts"
+                preview = ", ".join(str(value) for value in result[:6]) + (", ..." if len(result) > 6 else "")
+                return False, f"returned {len(result)} offsets ({preview}); expected {len(expected)} attempts"
             return True, ""
 
         report.run_case(name, action)
