@@ -33,6 +33,15 @@ def _platform() -> SimulatedPlatform:
     return SimulatedPlatform(clock=lambda: CAPTURE_TIME)
 
 
+def genuine_notification(number: int, *, key_id: str | None = None) -> tuple[dict[str, str], bytes]:
+    """Return the genuine notification behind example capture `number`: (headers, body).
+
+    This is what the server received before the fault changed it, so a fixed handler
+    verifies it.
+    """
+    return _notification(_platform(), number, key_id=key_id)
+
+
 def _notification(platform: SimulatedPlatform, number: int, *,
                   key_id: str | None = None) -> tuple[dict[str, str], bytes]:
     resource = platform.transaction(f"LESSON-07-{number:04d}", 12800,
@@ -55,14 +64,14 @@ def example_captures() -> list[ExampleCapture]:
                                    "BODY_RESERIALIZED", "signature"))
 
     headers, body = _notification(platform, 2)
-    # Middleware read the one-shot body stream before the verifier: it sees no bytes.
+    # Middleware read the one-shot body stream before the verifier, which gets no bytes.
     captures.append(ExampleCapture("02-consumed-body.http", format_http_capture(headers, b""),
                                    "BODY_EMPTY", "signature"))
 
     headers, body = _notification(platform, 3)
-    # The body was decoded as UTF-8 and written out again in GBK, as some servlet
-    # containers do with their default charset. GBK bytes are not UTF-8, so the JSON
-    # record stores them in body_base64.
+    # The body was decoded as UTF-8 and written out again in GBK, as a server does
+    # when its default charset is GBK. GBK bytes are not UTF-8, so the JSON record
+    # stores them in body_base64.
     regbk = body.decode("utf-8").encode("gbk")
     captures.append(ExampleCapture("03-gbk-body.json", format_json_capture(headers, regbk),
                                    "BODY_CHARSET_CHANGED", "signature"))

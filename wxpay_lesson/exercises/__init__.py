@@ -9,6 +9,7 @@ from __future__ import annotations
 from ._checking import CaseResult, CheckReport
 from .client_trust import check_business_checks, check_reply, check_retry_offsets
 from .decryption import check_decrypt, check_load_certificates, check_split_tag
+from .doctor import check_repair_charset, check_serial_from_decimal, check_strip_added_bytes
 from .signature import (
     check_build_message,
     check_decrypt_notification,
@@ -29,6 +30,9 @@ __all__ = [
     "check_reply",
     "check_retry_offsets",
     "check_split_tag",
+    "check_repair_charset",
+    "check_serial_from_decimal",
+    "check_strip_added_bytes",
     "check_build_message",
     "check_decrypt_notification",
     "check_key_holders",
