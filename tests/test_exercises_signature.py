@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import json
+import string
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -20,6 +21,7 @@ from typing import Any
 import pytest
 
 from wxpay_lesson import verify_signature
+from wxpay_lesson.exercises import signature as signature_checks
 from wxpay_lesson.exercises import (
     CheckReport,
     check_build_message,
@@ -46,6 +48,12 @@ EXERCISES: list[tuple[str, str, str, Callable[[Callable[..., Any]], CheckReport]
     ("02-verifying-the-signature.ipynb", "s02_signature", "is_fresh", check_timestamp_window),
 ]
 EXERCISE_IDS = [name for _, _, name, _ in EXERCISES]
+
+
+@pytest.fixture(autouse=True)
+def english_reports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pin report texts to English: the tests below match case names and details."""
+    monkeypatch.setenv("WXPAY_LESSON_LANG", "en")
 
 
 def load_solution(module_name: str) -> ModuleType:
@@ -208,3 +216,41 @@ def test_reports_are_deterministic() -> None:
     first = str(check_verify_callback(solution.verify_callback))
     second = str(check_verify_callback(solution.verify_callback))
     assert first == second
+
+
+# ---------------------------------------------------------------- Chinese reports
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+@pytest.mark.parametrize("key", sorted(signature_checks._TEXTS))
+def test_report_texts_match_across_languages(key: str) -> None:
+    english, chinese = signature_checks._TEXTS[key]
+    assert chinese.strip(), f"{key} has no Chinese text"
+    assert placeholders(english) == placeholders(chinese)
+
+
+def test_report_is_chinese_under_zh_cn(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WXPAY_LESSON_LANG", "zh-CN")
+    report = check_timestamp_window(lambda t, now: t.isdigit() and abs(now - int(t)) <= 300)
+    failed = [case for case in report.cases if not case.passed]
+    assert report.exercise == "时间戳窗口"
+    assert [case.name for case in failed] == ["早 300 秒", "晚 300 秒"]
+    assert "窗口之外" in failed[0].detail
+
+
+def test_report_language_follows_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("WXPAY_LESSON_LANG")
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    english_folder = tmp_path / "en"
+    chinese_folder = tmp_path / "zh-CN"
+    english_folder.mkdir()
+    chinese_folder.mkdir()
+
+    monkeypatch.chdir(english_folder)
+    assert check_key_holders(lambda secret: set()).exercise == "key holders"
+
+    monkeypatch.chdir(chinese_folder)
+    assert check_key_holders(lambda secret: set()).exercise == "密钥持有方"
