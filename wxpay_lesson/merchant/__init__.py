@@ -11,6 +11,7 @@ from .app import CATALOGUE, MAX_NOTIFY_BODY_BYTES, Merchant, create_app
 from .defences import Defences
 from .faults import FaultPlan, ProcessingError
 from .handler import NotificationHandler
+from .http_client import http_json, order_summary, post_notification
 from .platform_client import PlatformClient, PlatformRequestError
 from .server import BackgroundServer, MerchantServer
 from .store import Order, OrderNotFoundError, OrderStore, Outcome
@@ -32,4 +33,7 @@ __all__ = [
     "PlatformRequestError",
     "ProcessingError",
     "create_app",
+    "http_json",
+    "order_summary",
+    "post_notification",
 ]

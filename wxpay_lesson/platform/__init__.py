@@ -5,6 +5,7 @@ from __future__ import annotations
 from .delivery import Attempt, DeliveryJob, NotificationDelivery, scaled_reply_deadline
 from .server import PlatformServer
 from .service import PlatformError, PlatformOrder, PlatformService, create_platform_app
+from .timeline import plot_retry_timeline
 
 __all__ = [
     "Attempt",
@@ -15,5 +16,6 @@ __all__ = [
     "PlatformServer",
     "PlatformService",
     "create_platform_app",
+    "plot_retry_timeline",
     "scaled_reply_deadline",
 ]

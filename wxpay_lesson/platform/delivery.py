@@ -6,7 +6,7 @@ Each notification is delivered from its own daemon thread:
   notification `id`;
 - only HTTP 200 or 204 within the reply deadline counts as received; any other status,
   a timeout or a refused connection is a failure;
-- after a failure the next attempt waits the next interval of
+- after a failed attempt ends, the next one waits the next interval of
   15s/15s/30s/3m/10m/20m/30m/30m/30m/60m/3h/3h/3h/6h/6h, multiplied by `time_scale`;
   after 16 failed attempts delivery gives up.
 
@@ -125,6 +125,19 @@ class DeliveryJob:
         """Wait until delivery is finished; return False if `timeout` seconds passed first."""
         return self.finished.wait(timeout)
 
+    def wait_for_attempts(self, count: int, timeout: float) -> bool:
+        """Wait until at least `count` attempts are logged or delivery is finished.
+
+        Returns:
+            Whether `count` attempts were logged within `timeout` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        while len(self.attempts) < count and not self.finished.is_set():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.002)
+        return len(self.attempts) >= count
+
 
 class NotificationDelivery:
     """Deliver notifications to merchants' notify_url with WeChat Pay's retries.
@@ -190,14 +203,16 @@ class NotificationDelivery:
         self._stopping.set()
 
     def _run(self, job: DeliveryJob) -> None:
-        started = time.monotonic()
+        due = time.monotonic()
         for number, offset in enumerate(self.offsets, start=1):
-            delay = started + offset * self.time_scale - time.monotonic()
+            delay = due - time.monotonic()
             if delay > 0 and self._stopping.wait(delay):
                 break
             if self._stopping.is_set():
                 break
             attempt = self._attempt(job, number, offset)
+            if number < len(self.offsets):
+                due = time.monotonic() + (self.offsets[number] - offset) * self.time_scale
             with self._lock:
                 job.attempts.append(attempt)
             if attempt.received:

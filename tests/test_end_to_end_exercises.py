@@ -1,0 +1,102 @@
+"""The checks of notebook 05's exercises: every solution passes, and wrong answers fail.
+
+The placeholders are taken from the notebook itself, so a notebook whose placeholder
+would already pass its check fails here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from wxpay_lesson import Transaction
+from wxpay_lesson.exercises._checking import CheckReport
+from wxpay_lesson.exercises.end_to_end import check_apply_payment_once, check_verify_query_reply
+from wxpay_lesson.notification import parse_json_object
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "notebooks" / "en" / "05-end-to-end.ipynb"
+SOLUTION = ROOT / "notebooks" / "solutions" / "05_end_to_end.py"
+
+CHECKS: dict[str, Callable[[Any], CheckReport]] = {
+    "apply_payment_once": check_apply_payment_once,
+    "verify_query_reply": check_verify_query_reply,
+}
+
+
+def load_solution(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"solutions_{path.stem}", path)
+    assert spec is not None and spec.loader is not None, f"cannot load {path}"
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_placeholder(function_name: str) -> Callable[..., Any]:
+    """Run the one notebook cell that defines the learner's placeholder and return it."""
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    sources = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
+    defining = [source for source in sources if source.startswith(f"def {function_name}(")]
+    assert len(defining) == 1, f"{NOTEBOOK.name} must define {function_name} in exactly one code cell"
+    namespace: dict[str, Any] = {}
+    exec(compile(defining[0], f"{NOTEBOOK.name}:{function_name}", "exec"), namespace)
+    return namespace[function_name]
+
+
+solutions = load_solution(SOLUTION)
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_solution_passes_check(name):
+    report = CHECKS[name](getattr(solutions, name))
+
+    assert report.passed, str(report)
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_notebook_placeholder_fails_check(name):
+    report = CHECKS[name](load_placeholder(name))
+
+    assert not report.passed
+    assert all(not case.passed for case in report.cases)
+
+
+def unconditional_update(db_path: str, out_trade_no: str, transaction_id: str) -> bool:
+    """A wrong answer: it pays and fulfils again on every call."""
+    with sqlite3.connect(db_path, timeout=10) as db:
+        updated = db.execute("UPDATE orders SET status = 'SUCCESS', transaction_id = ? WHERE out_trade_no = ?",
+                             (transaction_id, out_trade_no)).rowcount
+        if updated:
+            db.execute("INSERT INTO fulfilments (out_trade_no) VALUES (?)", (out_trade_no,))
+    return bool(updated)
+
+
+def test_unconditional_update_fails_apply_check():
+    report = check_apply_payment_once(unconditional_update)
+    failed = {case.name for case in report.cases if not case.passed}
+
+    assert not report.passed
+    assert "a duplicate call changes nothing" in failed
+    assert "a CLOSED order is not paid" in failed
+
+
+def unverified_reply(headers: dict[str, str], body: bytes, verifier) -> Transaction:
+    """A wrong answer: it trusts the reply body without checking the signature."""
+    return Transaction.from_resource(parse_json_object(body, "query reply"))
+
+
+def test_unverified_reply_fails_query_check():
+    report = check_verify_query_reply(unverified_reply)
+    failed = {case.name for case in report.cases if not case.passed}
+
+    assert not report.passed
+    assert "a reply whose body was changed is rejected" in failed
+    assert "a reply signed with another key is rejected" in failed
+    assert "a reply an hour old is rejected" in failed

@@ -1,0 +1,75 @@
+"""Plot delivery attempts on WeChat Pay's retry schedule with matplotlib.
+
+The x axis is the attempt's offset on the unscaled schedule (0 s, 15 s, 30 s, 1 min,
+...), taken from the attempt log rather than from wall-clock times. The plot is
+therefore the same at any time scale and on any machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..retries import attempt_offsets_seconds
+from .delivery import CONNECTION_FAILED, HTTP_ERROR, RECEIVED, TIMEOUT, Attempt
+
+# Marker, colour and legend label for each attempt outcome.
+STYLES: dict[str, tuple[str, str, str]] = {
+    RECEIVED: ("o", "tab:green", "received (200/204)"),
+    HTTP_ERROR: ("X", "tab:red", "4xx/5xx reply"),
+    TIMEOUT: ("s", "tab:orange", "no reply within the deadline"),
+    CONNECTION_FAILED: ("v", "tab:gray", "connection refused"),
+}
+SCHEDULE_LABEL = "WeChat Pay schedule"
+
+
+def _tick_label(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:g}s"
+    if seconds < 3600:
+        return f"{seconds / 60:g}m"
+    return f"{seconds / 3600:g}h"
+
+
+def plot_retry_timeline(attempts: Sequence[Attempt], *, ax: Any = None, title: str | None = None) -> Any:
+    """Draw one row per order with its attempts, under a row with the full schedule.
+
+    Args:
+        attempts: the attempt log, e.g. `PlatformServer.attempts()`.
+        ax: a matplotlib Axes to draw on; a new figure is made when None.
+        title: the plot title.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(9, 0.6 * (len({a.out_trade_no for a in attempts}) + 2) + 1))
+    else:
+        fig = ax.figure
+
+    rows = [SCHEDULE_LABEL] + list(dict.fromkeys(attempt.out_trade_no for attempt in attempts))
+    offsets = attempt_offsets_seconds()
+    ax.scatter(offsets, [0] * len(offsets), marker="|", s=200, color="black")
+
+    seen: set[str] = set()
+    for attempt in attempts:
+        marker, colour, label = STYLES[attempt.outcome]
+        ax.scatter([attempt.scheduled_offset], [rows.index(attempt.out_trade_no)], marker=marker, s=80,
+                   color=colour, label=None if attempt.outcome in seen else label, zorder=3)
+        seen.add(attempt.outcome)
+
+    ax.set_xscale("symlog", linthresh=15)
+    ax.set_xticks(offsets[::2] + [offsets[-1]])
+    ax.set_xticklabels([_tick_label(offset) for offset in offsets[::2] + [offsets[-1]]], rotation=45)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels(rows)
+    ax.invert_yaxis()
+    ax.set_xlabel("offset from the first attempt, on the unscaled schedule")
+    if title:
+        ax.set_title(title)
+    if seen:
+        ax.legend(loc="lower right", fontsize="small")
+    fig.tight_layout()
+    return fig
