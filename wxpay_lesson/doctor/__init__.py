@@ -10,7 +10,8 @@ the cause. The command `python -m wxpay_lesson doctor CAPTURE` runs it on a capt
 from __future__ import annotations
 
 from .capture import Capture, CaptureFormatError, HeaderList, load_capture, parse_capture
-from .diagnose import compare_messages, diagnose
+from .causes import compare_messages
+from .diagnose import diagnose
 from .model import EVIDENCE_LEVELS, STEP_NAMES, Cause, Diagnosis, StepResult
 from .texts import CAUSES, SUBCAUSES
 
