@@ -34,6 +34,13 @@ from .testkeys import TestKeys, load_test_keys
 CHINA_STANDARD_TIME = datetime.timezone(datetime.timedelta(hours=8))
 _NONCE_ALPHABET = string.ascii_letters + string.digits
 
+TRADE_STATE_DESCRIPTIONS = {
+    "SUCCESS": "支付成功",
+    "NOTPAY": "订单未支付",
+    "CLOSED": "订单已关闭",
+    "REFUND": "转入退款",
+}
+
 SUMMARIES = {
     "TRANSACTION.SUCCESS": "支付成功",
     "REFUND.SUCCESS": "退款成功",
@@ -239,23 +246,36 @@ class SimulatedPlatform:
         appid: str | None = None,
         trade_type: str = "JSAPI",
     ) -> dict[str, Any]:
-        """Build a `transaction` resource as WeChat Pay sends it, amounts in fen."""
-        if transaction_id is None:
+        """Build a `transaction` resource as WeChat Pay sends it, amounts in fen.
+
+        An unpaid (NOTPAY) or CLOSED transaction, as an order query returns it, has no
+        transaction_id, payer, bank_type, trade_type or success_time unless given.
+        """
+        paid = trade_state not in ("NOTPAY", "CLOSED")
+        if transaction_id is None and paid:
             transaction_id = "4200" + str(int(hashlib.sha256(out_trade_no.encode()).hexdigest(), 16))[:24]
         resource: dict[str, Any] = {
             "mchid": mchid if mchid is not None else self.mchid,
             "appid": appid if appid is not None else self.appid,
             "out_trade_no": out_trade_no,
-            "transaction_id": transaction_id,
-            "trade_type": trade_type,
-            "trade_state": trade_state,
-            "trade_state_desc": "支付成功" if trade_state == "SUCCESS" else trade_state,
-            "bank_type": "OTHERS",
-            "attach": attach,
-            "success_time": success_time if success_time is not None else rfc3339(self.clock()),
-            "payer": {"openid": openid},
-            "amount": {"total": amount_total, "payer_total": amount_total, "currency": currency, "payer_currency": currency},
         }
+        if transaction_id is not None:
+            resource["transaction_id"] = transaction_id
+        if paid:
+            resource["trade_type"] = trade_type
+        resource["trade_state"] = trade_state
+        resource["trade_state_desc"] = TRADE_STATE_DESCRIPTIONS.get(trade_state, trade_state)
+        if paid:
+            resource["bank_type"] = "OTHERS"
+        resource["attach"] = attach
+        if paid or success_time is not None:
+            resource["success_time"] = success_time if success_time is not None else rfc3339(self.clock())
+        if paid:
+            resource["payer"] = {"openid": openid}
+            resource["amount"] = {"total": amount_total, "payer_total": amount_total, "currency": currency,
+                                  "payer_currency": currency}
+        else:
+            resource["amount"] = {"total": amount_total, "currency": currency}
         return resource
 
     def refund(
