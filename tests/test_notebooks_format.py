@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import hashlib
 import re
 from pathlib import Path
 
@@ -61,6 +62,26 @@ def test_chinese_edition_has_same_code_cells(path: Path) -> None:
     english = [cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
     chinese = [cell.source for cell in nbformat.read(translated, as_version=4).cells if cell.cell_type == "code"]
     assert chinese == english
+
+
+@pytest.mark.parametrize("path", sorted(CHINESE_DIR.glob("*.ipynb")), ids=notebook_id)
+def test_chinese_translation_is_current(path: Path) -> None:
+    english = NOTEBOOKS_DIR / "en" / path.name
+    assert english.exists(), f"{path.name} has no English original"
+    english_cells = {cell.get("id"): cell for cell in nbformat.read(english, as_version=4).cells}
+    chinese_cells = nbformat.read(path, as_version=4).cells
+    assert [cell.get("id") for cell in chinese_cells] == list(english_cells)
+    for cell in chinese_cells:
+        if cell.cell_type != "markdown":
+            continue
+        info = cell.metadata.get("wxpay_lesson", {})
+        assert not info.get("needs_translation"), f"cell {cell.get('id')} is not translated yet"
+        digest = hashlib.sha256(english_cells[cell.get("id")].source.encode("utf-8")).hexdigest()
+        assert info.get("english_sha256") == digest, (
+            f"cell {cell.get('id')} was translated from older English text; "
+            "run scripts/sync_zh_notebook.py and update the translation"
+        )
+        assert re.search(r"[\u4e00-\u9fff]", cell.source), f"cell {cell.get('id')} has no Chinese text"
 
 
 def test_sanitize_file_loads() -> None:

@@ -12,6 +12,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..i18n import language_from_environment
+
+# The report's own sentences; case names and details come from each check, in English.
+REPORT_TEXT = {
+    "en": {
+        "summary": "{exercise}: {passed}/{total} cases pass",
+        "all_correct": "All correct.",
+        "not_yet": "Not yet: fix the failing cases above.",
+        "not_implemented": "not implemented yet: replace the `raise NotImplementedError` line",
+    },
+    "zh-CN": {
+        "summary": "{exercise}：{total} 个用例中通过 {passed} 个",
+        "all_correct": "全部正确。",
+        "not_yet": "尚未完成：请修正上面失败的用例。",
+        "not_implemented": "尚未实现：请替换 `raise NotImplementedError` 这一行",
+    },
+}
+
 
 @dataclass(frozen=True)
 class CaseResult:
@@ -46,18 +64,19 @@ class CheckReport:
         try:
             passed, detail = action()
         except NotImplementedError:
-            passed, detail = False, "not implemented yet: replace the `raise NotImplementedError` line"
+            passed, detail = False, REPORT_TEXT[language_from_environment()]["not_implemented"]
         except Exception as exc:  # the learner's code may raise anything; report it, never crash
             passed, detail = False, f"raised {type(exc).__name__}: {exc}"
         self.add(name, passed, detail)
 
     def __str__(self) -> str:
+        text = REPORT_TEXT[language_from_environment()]
         passed = sum(case.passed for case in self.cases)
-        lines = [f"{self.exercise}: {passed}/{len(self.cases)} cases pass"]
+        lines = [text["summary"].format(exercise=self.exercise, passed=passed, total=len(self.cases))]
         for case in self.cases:
             mark = "PASS" if case.passed else "FAIL"
             lines.append(f"  {mark} {case.name}" + (f": {case.detail}" if case.detail and not case.passed else ""))
-        lines.append("All correct." if self.passed else "Not yet: fix the failing cases above.")
+        lines.append(text["all_correct"] if self.passed else text["not_yet"])
         return "\n".join(lines)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
