@@ -16,6 +16,7 @@ from . import __version__
 # Modules that register one subcommand each.
 COMMAND_MODULES: tuple[str, ...] = (
     "wxpay_lesson.cli_doctor",
+    "wxpay_lesson.cli_attack",
 )
 
 
