@@ -33,7 +33,7 @@ def time_notebook(path: Path) -> float:
 
 def main(argv: list[str]) -> int:
     if len(argv) > 1:
-        paths = [Path(name) for name in argv[1:]]
+        paths = [Path(name).resolve() for name in argv[1:]]
     else:
         paths = sorted((ROOT / "notebooks" / "en").glob("*.ipynb")) + sorted((ROOT / "notebooks" / "zh-CN").glob("*.ipynb"))
     print(f"{'notebook':48} {'seconds':>8}  goal < {GOAL_SECONDS:g} s")

@@ -54,3 +54,12 @@ def test_lang_variable_selects_chinese(monkeypatch: pytest.MonkeyPatch, tmp_path
     assert language_from_environment() == "zh-CN"
     monkeypatch.setenv("LANG", "en_US.UTF-8")
     assert language_from_environment() == "en"
+
+
+def test_english_notebook_folder_ignores_chinese_locale(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    english_folder = tmp_path / "en"
+    english_folder.mkdir()
+    monkeypatch.chdir(english_folder)
+    monkeypatch.delenv("WXPAY_LESSON_LANG", raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert language_from_environment() == "en"

@@ -63,14 +63,15 @@ def language_from_environment() -> str:
     """Return the default language: `zh-CN` or `en`.
 
     WXPAY_LESSON_LANG decides when set. Otherwise a process whose working folder is named
-    `zh-CN` uses Chinese: a notebook kernel starts in the notebook's folder, so the
-    notebooks in notebooks/zh-CN/ get Chinese messages with the same code cells as the
-    English edition. Otherwise LANG decides.
+    `zh-CN` or `en` uses that language: a notebook kernel starts in the notebook's
+    folder, so notebooks/zh-CN/ gets Chinese messages with the same code cells as
+    notebooks/en/, whatever the machine's locale. Otherwise LANG decides.
     """
     chosen = os.environ.get("WXPAY_LESSON_LANG")
     if not chosen:
-        if os.path.basename(os.getcwd()) == "zh-CN":
-            return "zh-CN"
+        folder = os.path.basename(os.getcwd())
+        if folder in LANGUAGES:
+            return folder
         chosen = os.environ.get("LANG", "")
     return "zh-CN" if chosen.lower().replace("_", "-").startswith("zh") else "en"
 
