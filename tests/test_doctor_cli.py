@@ -122,6 +122,20 @@ def test_cli_prints_no_secret(key_file: Path, lang: str, as_json: bool) -> None:
     assert load_test_keys().api_v3_key not in with_plaintext.stdout + with_plaintext.stderr
 
 
+def test_cli_message_file_with_crlf(tmp_path: Path) -> None:
+    capture = parse_capture((CAPTURES / "05-genuine.http").read_bytes())
+    timestamp = capture.headers.get("Wechatpay-Timestamp") or ""
+    nonce = capture.headers.get("Wechatpay-Nonce") or ""
+    path = tmp_path / "message.bin"
+    path.write_bytes(f"{timestamp}\r\n{nonce}\r\n".encode() + capture.body + b"\r\n")
+    result = doctor(str(CAPTURES / "05-genuine.http"), "--public-key", PLATFORM_KEY, "--now", str(CAPTURE_TIME),
+                    "--message-file", str(path), "--json")
+    report = json.loads(result.stdout)
+    assert result.returncode == 0
+    assert [cause["code"] for cause in report["causes"]] == ["CAPTURE_VERIFIES", "CALLER_MESSAGE_WRONG"]
+    assert report["causes"][1]["subcause"] == "MESSAGE_CRLF"
+
+
 def test_cli_invalid_public_key_argument() -> None:
     result = doctor(str(CAPTURES / "05-genuine.http"), "--public-key", "platform_certificate.pem")
     assert result.returncode == 2

@@ -2,6 +2,7 @@
 
     python -m wxpay_lesson doctor CAPTURE [--public-key SERIAL=PEMFILE ...]
         [--api-v3-key-file FILE] [--now UNIX_SECONDS] [--json] [--lang en|zh-CN]
+        [--message-file FILE] [--merchant-certificate PEMFILE] [--show-plaintext]
 
 Exit status: 0 when the capture verifies, 1 when it does not, 2 when the command line
 or an input file is invalid. The APIv3 key is never printed, and the decrypted resource
@@ -11,6 +12,7 @@ only with --show-plaintext.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -39,6 +41,8 @@ def register(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("capture", metavar="CAPTURE", help="path of the capture file")
+
+    # The merchant's key material.
     parser.add_argument(
         "--public-key", action="append", default=[], metavar="SERIAL=PEMFILE",
         help="a platform certificate or WeChat Pay public key (PEM file) under its Wechatpay-Serial "
@@ -53,10 +57,19 @@ def register(subparsers: Any) -> None:
         "--merchant-certificate", action="append", default=[], metavar="PEMFILE",
         help="the merchant's own API certificate, to recognise it when it was loaded as a platform key",
     )
+
+    # What the caller's own code did, and the verifying clock.
+    parser.add_argument(
+        "--message-file", metavar="FILE",
+        help="the exact bytes your own code passed to the RSA verify as the signed message; when the capture "
+             "verifies, the doctor compares them with the message WeChat Pay signed",
+    )
     parser.add_argument("--now", type=float, metavar="UNIX_SECONDS",
                         help="the current time in Unix seconds for the timestamp check (default: the system clock)")
     parser.add_argument("--max-clock-skew", type=float, default=300, metavar="SECONDS",
                         help="the timestamp window in seconds, past or future (default: 300)")
+
+    # Output.
     parser.add_argument("--json", action="store_true",
                         help="print JSON: ok, failed_step, causes (code, explanation) and steps")
     parser.add_argument("--lang", metavar="en|zh-CN",
@@ -74,8 +87,11 @@ def run(args: argparse.Namespace) -> int:
         public_keys = _read_public_keys(args.public_key)
         api_v3_key = _read_api_v3_key(args.api_v3_key_file)
         merchant_certificates = [_read_pem(path, "--merchant-certificate") for path in args.merchant_certificate]
-        if args.max_clock_skew <= 0:
+        caller_message = _read_file(args.message_file, "--message-file") if args.message_file else None
+        if not math.isfinite(args.max_clock_skew) or args.max_clock_skew <= 0:
             raise _InputError(f"--max-clock-skew must be a positive number of seconds; got {args.max_clock_skew:g}")
+        if args.now is not None and not math.isfinite(args.now):
+            raise _InputError(f"--now must be Unix seconds; got {args.now:g}")
     except (_InputError, ValueError) as exc:
         print(f"doctor: {exc}", file=sys.stderr)
         return 2
@@ -84,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     clock = (lambda: now) if now is not None else time.time
     diagnosis = diagnose(capture.headers, capture.body, public_keys=public_keys, api_v3_key=api_v3_key,
                          clock=clock, max_clock_skew=args.max_clock_skew,
-                         merchant_certificates=merchant_certificates)
+                         merchant_certificates=merchant_certificates, caller_message=caller_message)
     for note in capture.notes:
         print(f"doctor: {note}", file=sys.stderr)
     if args.json:
@@ -117,10 +133,7 @@ def _read_public_keys(entries: list[str]) -> dict[str, bytes]:
 
 
 def _read_pem(path: str, option: str) -> bytes:
-    try:
-        pem = Path(path).read_bytes()
-    except OSError as exc:
-        raise _InputError(f"{option}: cannot read {path}: {exc.strerror}") from None
+    pem = _read_file(path, option)
     try:
         load_public_key(pem, label=f"{option} ({path})")
     except KeyConfigError as exc:
@@ -128,13 +141,17 @@ def _read_pem(path: str, option: str) -> bytes:
     return pem
 
 
+def _read_file(path: str, option: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise _InputError(f"{option}: cannot read {path}: {exc.strerror}") from None
+
+
 def _read_api_v3_key(path: str | None) -> bytes | None:
     if path is None:
         return None
-    try:
-        key = Path(path).read_bytes()
-    except OSError as exc:
-        raise _InputError(f"--api-v3-key-file: cannot read {path}: {exc.strerror}") from None
+    key = _read_file(path, "--api-v3-key-file")
     for ending in (b"\r\n", b"\n"):
         if key.endswith(ending):
             return key[: -len(ending)]

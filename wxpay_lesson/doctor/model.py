@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,7 @@ PASSED = "passed"
 FAILED = "failed"
 SKIPPED = "skipped"
 
-# How well the data supports a cause, strongest first.
+# Evidence levels of a cause, strongest first.
 VERIFIED = "verified"  # a repair of the capture makes the failing check pass
 OBSERVED = "observed"  # the capture shows it directly (an empty body, a probe prefix)
 LIKELY = "likely"  # signs in the data point to it, but no repair proved it
@@ -126,7 +127,7 @@ class Cause:
 class Diagnosis:
     """The doctor's findings on one captured callback.
 
-    `plaintext` holds the decrypted resource when decryption succeeded. It is left out of
+    `plaintext` contains the decrypted resource when decryption succeeded. It is left out of
     `repr()`, `to_dict()` and `render()` unless `show_plaintext=True` is passed.
     """
 
@@ -202,7 +203,7 @@ class Diagnosis:
         for step in self.steps:
             status = texts.pick(texts.STATUS_WORDS, step.status, lang)
             detail = step.text(lang)
-            line = f"  {status:<8} {step.name:<{width}}"
+            line = f"  {_pad(status, 8)} {step.name:<{width}}"
             lines.append(f"{line}  {detail}".rstrip() if detail and step.status != PASSED else line.rstrip())
         if self.causes:
             lines += ["", texts.pick(texts.REPORT_WORDS, "causes", lang)]
@@ -224,3 +225,9 @@ class Diagnosis:
 
     def __str__(self) -> str:
         return self.render("en")
+
+
+def _pad(text: str, width: int) -> str:
+    """Pad text with spaces to `width` terminal columns; CJK characters take two columns."""
+    columns = sum(2 if unicodedata.east_asian_width(character) in ("W", "F") else 1 for character in text)
+    return text + " " * max(0, width - columns)
