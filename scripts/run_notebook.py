@@ -33,13 +33,20 @@ def normalise(notebook: nbformat.NotebookNode) -> None:
 def run(path: Path) -> None:
     """Execute one notebook in place."""
     notebook = nbformat.read(path, as_version=4)
+    # nbclient stops at an error unless the cell is tagged; nbval reads the comment and
+    # warns when both are present, so the tag is added for the run only.
+    tagged = []
     for cell in notebook.cells:
-        if cell.cell_type == "code" and "NBVAL_RAISES_EXCEPTION" in cell.source:
-            tags = cell.metadata.setdefault("tags", [])
-            if "raises-exception" not in tags:
-                tags.append("raises-exception")
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type == "code" and "NBVAL_RAISES_EXCEPTION" in cell.source and "raises-exception" not in tags:
+            cell.metadata["tags"] = [*tags, "raises-exception"]
+            tagged.append(cell)
     client = NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
     client.execute()
+    for cell in tagged:
+        cell.metadata["tags"].remove("raises-exception")
+        if not cell.metadata["tags"]:
+            del cell.metadata["tags"]
     normalise(notebook)
     nbformat.write(notebook, path)
     print(f"executed {path}")
