@@ -100,3 +100,12 @@ def test_unverified_reply_fails_query_check():
     assert "a reply whose body was changed is rejected" in failed
     assert "a reply signed with another key is rejected" in failed
     assert "a reply an hour old is rejected" in failed
+
+
+def test_reports_are_chinese_in_chinese_edition(monkeypatch):
+    monkeypatch.setenv("WXPAY_LESSON_LANG", "zh-CN")
+
+    report = check_apply_payment_once(unconditional_update)
+
+    assert any("重复调用" in case.name for case in report.cases)
+    assert any("应为 False" in case.detail for case in report.cases if not case.passed)

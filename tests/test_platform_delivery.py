@@ -260,3 +260,27 @@ def test_attempt_log_reads_back_over_http(platform_server):
     assert status == 200
     assert [attempt["status"] for attempt in attempts] == [500, 204]
     assert [attempt["scheduled_offset"] for attempt in attempts] == [0, 15]
+
+
+def test_attempt_description_follows_language(monkeypatch):
+    with ScriptedReceiver([500]) as receiver:
+        job = deliver(receiver.notify_url)
+
+    assert job.attempts[0].describe() == "failed (500) code=FAIL"
+    monkeypatch.setenv("WXPAY_LESSON_LANG", "zh-CN")
+    assert job.attempts[0].describe() == "失败（500） code=FAIL"
+
+
+def test_timeline_plot_draws_each_order_row():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from wxpay_lesson.platform import plot_retry_timeline
+
+    with ScriptedReceiver([500, 204]) as receiver:
+        job = deliver(receiver.notify_url)
+    figure = plot_retry_timeline(job.attempts)
+    labels = [label.get_text() for label in figure.axes[0].get_yticklabels()]
+
+    assert labels == ["WeChat Pay schedule", "ORDER-DELIVERY-0001"]
+    assert len(figure.axes[0].get_legend().get_texts()) == 2

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import CallbackError
 from ..notification import CallbackVerifier, Transaction
+from ..platform.texts import output_language
 from ..signature import build_message, sign_message
 from ..simulator import SimulatedPlatform, compact_json
 from ._checking import CheckReport
@@ -41,6 +42,48 @@ CREATE TABLE fulfilments (
     out_trade_no TEXT NOT NULL
 );
 """
+
+
+# Every text a check report shows, in English and Simplified Chinese. A notebook in
+# notebooks/zh-CN/ gets Chinese reports from the same code cell as the English edition.
+_TEXTS: dict[str, tuple[str, str]] = {
+    "case_first": ("a NOTPAY order is paid and fulfilled", "NOTPAY 订单被支付并履约"),
+    "case_duplicate": ("a duplicate call changes nothing", "重复调用不改变任何数据"),
+    "case_closed": ("a CLOSED order is not paid", "CLOSED 订单不会被标记为已支付"),
+    "case_unknown": ("an unknown order changes nothing", "未知订单不改变任何数据"),
+    "case_concurrent": ("{count} concurrent calls pay once", "{count} 个并发调用只支付一次"),
+    "returned_for_notpay": ("returned {result} for a NOTPAY order; expected True", "对 NOTPAY 订单返回了 {result}，应为 True"),
+    "status_after": ("the order is {status} afterwards; expected SUCCESS", "调用后订单状态为 {status}，应为 SUCCESS"),
+    "fulfilment_rows": ("{rows} fulfilments rows; expected 1", "fulfilments 表有 {rows} 行，应为 1 行"),
+    "duplicate_returned": ("the duplicate call returned {result}; expected False", "重复调用返回了 {result}，应为 False"),
+    "duplicate_rows": ("{rows} fulfilments rows after a duplicate; expected 1", "重复调用后 fulfilments 表有 {rows} 行，应为 1 行"),
+    "closed_returned": ("returned {result} for a CLOSED order; expected False", "对 CLOSED 订单返回了 {result}，应为 False"),
+    "closed_changed": ("a CLOSED order changed to {status} with {rows} fulfilments rows",
+                       "CLOSED 订单变成了 {status}，fulfilments 表有 {rows} 行"),
+    "unknown_returned": ("returned {result} for an unknown out_trade_no; expected False",
+                         "对未知的 out_trade_no 返回了 {result}，应为 False"),
+    "unknown_rows": ("{rows} fulfilments rows for an unknown order; expected 0", "未知订单产生了 {rows} 行 fulfilments，应为 0 行"),
+    "concurrent_true": ("{winners} of {count} concurrent calls returned True; expected 1",
+                        "{count} 个并发调用中有 {winners} 个返回 True，应为 1 个"),
+    "concurrent_rows": ("{rows} fulfilments rows after {count} concurrent calls; expected 1",
+                        "{count} 个并发调用后 fulfilments 表有 {rows} 行，应为 1 行"),
+    "case_genuine": ("a genuine {state} reply is returned", "真实的 {state} 应答被返回"),
+    "case_changed_body": ("a reply whose body was changed is rejected", "报文主体被改动的应答被拒绝"),
+    "case_other_key": ("a reply signed with another key is rejected", "用其他密钥签名的应答被拒绝"),
+    "case_stale": ("a reply an hour old is rejected", "一小时前的应答被拒绝"),
+    "case_missing_signature": ("a reply without Wechatpay-Signature is rejected", "缺少 Wechatpay-Signature 的应答被拒绝"),
+    "want_transaction": ("returned {type}; expected a Transaction", "返回了 {type}，应为 Transaction"),
+    "wrong_transaction": ("returned trade_state {state} and {amount} fen", "返回的 trade_state 为 {state}，金额为 {amount} 分"),
+    "wrong_code": ("raised {code}; expected {expected}", "抛出了 {code}，应为 {expected}"),
+    "want_error": ("returned {type}; expected a CallbackError ({expected})", "返回了 {type}，应抛出 CallbackError（{expected}）"),
+}
+
+
+def _text(key: str, **values: Any) -> str:
+    """Return a report text in the notebook's language, with `values` filled in."""
+    english, chinese = _TEXTS[key]
+    template = chinese if output_language() == "zh-CN" else english
+    return template.format(**values)
 
 
 # ---------------------------------------------------------------- exercise 1: apply exactly once
@@ -79,11 +122,11 @@ def check_apply_payment_once(apply_payment_once: Callable[[str, str, str], bool]
             result = apply_payment_once(path, ORDER_NUMBER, TRANSACTION_ID)
             status, fulfilments = _state(path)
             if result is not True:
-                return False, f"returned {result!r} for a NOTPAY order; expected True"
+                return False, _text("returned_for_notpay", result=repr(result))
             if status != "SUCCESS":
-                return False, f"the order is {status} afterwards; expected SUCCESS"
+                return False, _text("status_after", status=status)
             if fulfilments != 1:
-                return False, f"{fulfilments} fulfilments rows; expected 1"
+                return False, _text("fulfilment_rows", rows=fulfilments)
             return True, ""
 
         def second_call() -> tuple[bool, str]:
@@ -92,9 +135,9 @@ def check_apply_payment_once(apply_payment_once: Callable[[str, str, str], bool]
             result = apply_payment_once(path, ORDER_NUMBER, TRANSACTION_ID)
             _, fulfilments = _state(path)
             if result is not False:
-                return False, f"the duplicate call returned {result!r}; expected False"
+                return False, _text("duplicate_returned", result=repr(result))
             if fulfilments != 1:
-                return False, f"{fulfilments} fulfilments rows after a duplicate; expected 1"
+                return False, _text("duplicate_rows", rows=fulfilments)
             return True, ""
 
         def closed_order() -> tuple[bool, str]:
@@ -102,9 +145,9 @@ def check_apply_payment_once(apply_payment_once: Callable[[str, str, str], bool]
             result = apply_payment_once(path, ORDER_NUMBER, TRANSACTION_ID)
             status, fulfilments = _state(path)
             if result is not False:
-                return False, f"returned {result!r} for a CLOSED order; expected False"
+                return False, _text("closed_returned", result=repr(result))
             if (status, fulfilments) != ("CLOSED", 0):
-                return False, f"a CLOSED order changed to {status} with {fulfilments} fulfilments rows"
+                return False, _text("closed_changed", status=status, rows=fulfilments)
             return True, ""
 
         def unknown_order() -> tuple[bool, str]:
@@ -112,9 +155,9 @@ def check_apply_payment_once(apply_payment_once: Callable[[str, str, str], bool]
             result = apply_payment_once(path, "LESSON05-NOT-OURS", TRANSACTION_ID)
             _, fulfilments = _state(path)
             if result is not False:
-                return False, f"returned {result!r} for an unknown out_trade_no; expected False"
+                return False, _text("unknown_returned", result=repr(result))
             if fulfilments != 0:
-                return False, f"{fulfilments} fulfilments rows for an unknown order; expected 0"
+                return False, _text("unknown_rows", rows=fulfilments)
             return True, ""
 
         def concurrent_calls() -> tuple[bool, str]:
@@ -139,16 +182,16 @@ def check_apply_payment_once(apply_payment_once: Callable[[str, str, str], bool]
                 raise errors[0]
             _, fulfilments = _state(path)
             if results.count(True) != 1:
-                return False, f"{results.count(True)} of {CONCURRENT_CALLS} concurrent calls returned True; expected 1"
+                return False, _text("concurrent_true", winners=results.count(True), count=CONCURRENT_CALLS)
             if fulfilments != 1:
-                return False, f"{fulfilments} fulfilments rows after {CONCURRENT_CALLS} concurrent calls; expected 1"
+                return False, _text("concurrent_rows", rows=fulfilments, count=CONCURRENT_CALLS)
             return True, ""
 
-        report.run_case("a NOTPAY order is paid and fulfilled", first_call)
-        report.run_case("a duplicate call changes nothing", second_call)
-        report.run_case("a CLOSED order is not paid", closed_order)
-        report.run_case("an unknown order changes nothing", unknown_order)
-        report.run_case(f"{CONCURRENT_CALLS} concurrent calls pay once", concurrent_calls)
+        report.run_case(_text("case_first"), first_call)
+        report.run_case(_text("case_duplicate"), second_call)
+        report.run_case(_text("case_closed"), closed_order)
+        report.run_case(_text("case_unknown"), unknown_order)
+        report.run_case(_text("case_concurrent", count=CONCURRENT_CALLS), concurrent_calls)
     return report
 
 
@@ -180,9 +223,9 @@ def check_verify_query_reply(verify_query_reply: Callable[[dict[str, str], bytes
             headers, body = _signed_reply(platform, trade_state)
             result = verify_query_reply(headers, body, verifier)
             if not isinstance(result, Transaction):
-                return False, f"returned {type(result).__name__}; expected a Transaction"
+                return False, _text("want_transaction", type=type(result).__name__)
             if (result.trade_state, result.amount_total) != (trade_state, 9900):
-                return False, f"returned trade_state {result.trade_state} and {result.amount_total} fen"
+                return False, _text("wrong_transaction", state=result.trade_state, amount=result.amount_total)
             return True, ""
         return action
 
@@ -194,9 +237,9 @@ def check_verify_query_reply(verify_query_reply: Callable[[dict[str, str], bytes
                 raise
             except CallbackError as exc:
                 if exc.code != expected_code:
-                    return False, f"raised {exc.code}; expected {expected_code}"
+                    return False, _text("wrong_code", code=exc.code, expected=expected_code)
                 return True, ""
-            return False, f"returned {type(result).__name__}; expected a CallbackError ({expected_code})"
+            return False, _text("want_error", type=type(result).__name__, expected=expected_code)
         return action
 
     genuine_headers, genuine_body = _signed_reply(platform, "NOTPAY")
@@ -211,10 +254,10 @@ def check_verify_query_reply(verify_query_reply: Callable[[dict[str, str], bytes
     stale_headers, stale_body = _signed_reply(platform, "SUCCESS", timestamp=FIXED_TIME - 3600)
     missing_headers = {name: value for name, value in genuine_headers.items() if name != "Wechatpay-Signature"}
 
-    report.run_case("a genuine SUCCESS reply is returned", accepts("SUCCESS"))
-    report.run_case("a genuine NOTPAY reply is returned", accepts("NOTPAY"))
-    report.run_case("a reply whose body was changed is rejected", rejects(genuine_headers, changed_body, "INVALID_SIGNATURE"))
-    report.run_case("a reply signed with another key is rejected", rejects(forged_headers, forged_body, "INVALID_SIGNATURE"))
-    report.run_case("a reply an hour old is rejected", rejects(stale_headers, stale_body, "TIMESTAMP_OUT_OF_WINDOW"))
-    report.run_case("a reply without Wechatpay-Signature is rejected", rejects(missing_headers, genuine_body, "MISSING_HEADER"))
+    report.run_case(_text("case_genuine", state="SUCCESS"), accepts("SUCCESS"))
+    report.run_case(_text("case_genuine", state="NOTPAY"), accepts("NOTPAY"))
+    report.run_case(_text("case_changed_body"), rejects(genuine_headers, changed_body, "INVALID_SIGNATURE"))
+    report.run_case(_text("case_other_key"), rejects(forged_headers, forged_body, "INVALID_SIGNATURE"))
+    report.run_case(_text("case_stale"), rejects(stale_headers, stale_body, "TIMESTAMP_OUT_OF_WINDOW"))
+    report.run_case(_text("case_missing_signature"), rejects(missing_headers, genuine_body, "MISSING_HEADER"))
     return report

@@ -176,6 +176,12 @@ def create_app(merchant: Merchant) -> Flask:
     # Werkzeug enforces the cap while reading, so a chunked body cannot exceed it either.
     app.config["MAX_CONTENT_LENGTH"] = MAX_NOTIFY_BODY_BYTES
 
+    @app.before_request
+    def warn_if_insecure() -> None:
+        # /notify and client reports log their own warning, from code that runs without Flask too.
+        if not merchant.defences.all_on and request.endpoint not in ("notify", "client_report"):
+            warn_insecure(merchant.defences, f"{request.method} {request.path[:80]}")
+
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(_: HTTPException) -> tuple[Response, int]:
         logger.warning("request rejected: body over %d bytes from %s", MAX_NOTIFY_BODY_BYTES, request.remote_addr)

@@ -177,8 +177,8 @@ class NotificationHandler:
                                         remote_addr=remote_addr)
         except sqlite3.Error as exc:
             logger.error("recording a rejection failed: code=%s store_error=%s", error.code, type(exc).__name__)
-        logger.warning("callback rejected: code=%s field=%s serial=%s status=%s", error.code, field,
-                       serial[:80] if serial else None, error.http_status)
+        logger.warning("callback rejected: code=%s field=%s serial=%s id=%s remote_addr=%s status=%s", error.code,
+                       field, serial[:80] if serial else None, notification_id, remote_addr, error.http_status)
 
     def _delay_if_planned(self) -> None:
         delay = self.faults.take_slow_reply()

@@ -33,6 +33,7 @@ from typing import Any
 
 from ..retries import REPLY_DEADLINE_SECONDS, RETRY_INTERVALS_SECONDS, is_received
 from ..simulator import SimulatedPlatform
+from .texts import text
 
 logger = logging.getLogger(__name__)
 
@@ -79,16 +80,19 @@ class Attempt:
         return self.outcome == RECEIVED
 
     def describe(self) -> str:
-        """Return a short, stable description such as `received (204)` or `timed out`."""
+        """Return a short, stable description such as `received (204)` or `timed out`.
+
+        The text is Chinese in notebooks/zh-CN/ (see `texts.output_language`).
+        """
         if self.outcome == RECEIVED:
-            text = f"received ({self.status})"
+            description = text("received", status=self.status)
         elif self.outcome == HTTP_ERROR:
-            text = f"failed ({self.status})"
+            description = text("http_error", status=self.status)
         elif self.outcome == TIMEOUT:
-            text = "timed out"
+            description = text("timeout")
         else:
-            text = "connection refused"
-        return text + (f" code={self.reply_code}" if self.reply_code else "")
+            description = text("connection_failed")
+        return description + (f" code={self.reply_code}" if self.reply_code else "")
 
     def to_json(self) -> dict[str, Any]:
         """Return the attempt as a JSON object."""

@@ -12,23 +12,29 @@ from typing import Any
 
 from ..retries import attempt_offsets_seconds
 from .delivery import CONNECTION_FAILED, HTTP_ERROR, RECEIVED, TIMEOUT, Attempt
+from .texts import text
 
-# Marker, colour and legend label for each attempt outcome.
+# Marker, colour and legend text key for each attempt outcome.
 STYLES: dict[str, tuple[str, str, str]] = {
-    RECEIVED: ("o", "tab:green", "received (200/204)"),
-    HTTP_ERROR: ("X", "tab:red", "4xx/5xx reply"),
-    TIMEOUT: ("s", "tab:orange", "no reply within the deadline"),
-    CONNECTION_FAILED: ("v", "tab:gray", "connection refused"),
+    RECEIVED: ("o", "tab:green", "legend_received"),
+    HTTP_ERROR: ("X", "tab:red", "legend_http_error"),
+    TIMEOUT: ("s", "tab:orange", "legend_timeout"),
+    CONNECTION_FAILED: ("v", "tab:gray", "legend_connection_failed"),
 }
-SCHEDULE_LABEL = "WeChat Pay schedule"
+
+
+# Attempts whose offsets label the x axis; the others are too close on a log scale.
+TICK_ATTEMPTS = (0, 1, 3, 4, 5, 6, 8, 10, 12, 15)
 
 
 def _tick_label(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:g}s"
-    if seconds < 3600:
-        return f"{seconds / 60:g}m"
-    return f"{seconds / 3600:g}h"
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    hours, minutes = divmod(whole // 60, 60)
+    if hours == 0:
+        return f"{minutes}m"
+    return f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
 
 
 def plot_retry_timeline(attempts: Sequence[Attempt], *, ax: Any = None, title: str | None = None) -> Any:
@@ -49,24 +55,26 @@ def plot_retry_timeline(attempts: Sequence[Attempt], *, ax: Any = None, title: s
     else:
         fig = ax.figure
 
-    rows = [SCHEDULE_LABEL] + list(dict.fromkeys(attempt.out_trade_no for attempt in attempts))
+    rows = [text("schedule_row")] + list(dict.fromkeys(attempt.out_trade_no for attempt in attempts))
     offsets = attempt_offsets_seconds()
     ax.scatter(offsets, [0] * len(offsets), marker="|", s=200, color="black")
 
     seen: set[str] = set()
     for attempt in attempts:
-        marker, colour, label = STYLES[attempt.outcome]
+        marker, colour, label_key = STYLES[attempt.outcome]
         ax.scatter([attempt.scheduled_offset], [rows.index(attempt.out_trade_no)], marker=marker, s=80,
-                   color=colour, label=None if attempt.outcome in seen else label, zorder=3)
+                   color=colour, label=None if attempt.outcome in seen else text(label_key), zorder=3)
         seen.add(attempt.outcome)
 
     ax.set_xscale("symlog", linthresh=15)
-    ax.set_xticks(offsets[::2] + [offsets[-1]])
-    ax.set_xticklabels([_tick_label(offset) for offset in offsets[::2] + [offsets[-1]]], rotation=45)
+    ticks = [offsets[index] for index in TICK_ATTEMPTS]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([_tick_label(offset) for offset in ticks], rotation=45)
+    ax.minorticks_off()
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels(rows)
     ax.invert_yaxis()
-    ax.set_xlabel("offset from the first attempt, on the unscaled schedule")
+    ax.set_xlabel(text("x_label"))
     if title:
         ax.set_title(title)
     if seen:
