@@ -44,8 +44,8 @@ _WORD_PARAMS = ("direction", "signed")
 class StepResult:
     """The outcome of one verification step.
 
-    `code` is the `CallbackError` code of a failed step (or `INVALID_API_V3_KEY`), or the
-    reason code of a skipped step. `message` is English; it never contains a key, a
+    `code` is the `CallbackError` code of a failed step (or `INVALID_API_V3_KEY`), the
+    reason code of a skipped step, or the code of a note on a passed step. `message` is English; it never contains a key, a
     plaintext or the body.
     """
 
@@ -56,9 +56,14 @@ class StepResult:
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def text(self, lang: str | None = None) -> str:
-        """Return the step's detail in the language: the error or the reason for skipping."""
+        """Return the step's detail in the language: the error, the reason for skipping, or a note."""
         if self.status == SKIPPED and self.code in texts.SKIP_REASONS:
             return texts.pick(texts.SKIP_REASONS, self.code, lang).format(**self.params)
+        if self.status == PASSED and self.code in texts.STEP_NOTES:
+            params = dict(self.params)
+            if "direction" in params:
+                params["direction"] = texts.pick(texts.WORDS, params["direction"], lang)
+            return texts.pick(texts.STEP_NOTES, self.code, lang).format(**params)
         if self.status == FAILED and normalize_language(lang) == "zh-CN" and self.code is not None:
             return explain(self.code, "zh-CN")
         return self.message
@@ -204,7 +209,7 @@ class Diagnosis:
             status = texts.pick(texts.STATUS_WORDS, step.status, lang)
             detail = step.text(lang)
             line = f"  {_pad(status, 8)} {step.name:<{width}}"
-            lines.append(f"{line}  {detail}".rstrip() if detail and step.status != PASSED else line.rstrip())
+            lines.append(f"{line}  {detail}".rstrip() if detail else line.rstrip())
         if self.causes:
             lines += ["", texts.pick(texts.REPORT_WORDS, "causes", lang)]
             for number, cause in enumerate(self.causes, start=1):

@@ -126,7 +126,11 @@ def _check_timestamp(run: DiagnosisRun) -> None:
     except CallbackError as exc:
         run.record("timestamp", FAILED, error=exc)
     else:
-        run.record("timestamp", PASSED)
+        seconds = abs(run.skew_seconds)
+        direction = "in the past" if run.skew_seconds >= 0 else "in the future"
+        run.record("timestamp", PASSED, code="WITHIN_WINDOW",
+                   message=f"{seconds:.0f} s {direction}, within {run.max_clock_skew:g} s",
+                   seconds=f"{seconds:.0f}", direction=direction, limit=f"{run.max_clock_skew:g}")
 
 
 def _check_serial(run: DiagnosisRun) -> None:

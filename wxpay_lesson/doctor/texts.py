@@ -373,6 +373,14 @@ SKIP_REASONS: dict[str, dict[str, str]] = {
     },
 }
 
+# Details of a passed step worth showing.
+STEP_NOTES: dict[str, dict[str, str]] = {
+    "WITHIN_WINDOW": {
+        "en": "{seconds} s {direction} the verifying clock, within {limit} s",
+        "zh-CN": "比验签时钟{direction} {seconds} 秒，在 {limit} 秒以内",
+    },
+}
+
 REPORT_WORDS: dict[str, dict[str, str]] = {
     "verifies": {"en": "The capture verifies.", "zh-CN": "该捕获验证通过。"},
     "fails": {"en": "The capture does not verify: the {step} step fails.",
