@@ -1,4 +1,4 @@
-"""The checks of notebook 05's exercises: every solution passes, and wrong answers fail.
+"""The checks of notebook 05's exercises: every solution passes, and wrong solutions fail.
 
 The placeholders are taken from the notebook itself, so a notebook whose placeholder
 would already pass its check fails here.
@@ -69,7 +69,7 @@ def test_notebook_placeholder_fails_check(name):
 
 
 def unconditional_update(db_path: str, out_trade_no: str, transaction_id: str) -> bool:
-    """A wrong answer: it pays and fulfils again on every call."""
+    """A wrong solution: it pays and fulfils again on every call."""
     with sqlite3.connect(db_path, timeout=10) as db:
         updated = db.execute("UPDATE orders SET status = 'SUCCESS', transaction_id = ? WHERE out_trade_no = ?",
                              (transaction_id, out_trade_no)).rowcount
@@ -88,7 +88,7 @@ def test_unconditional_update_fails_apply_check():
 
 
 def unverified_reply(headers: dict[str, str], body: bytes, verifier) -> Transaction:
-    """A wrong answer: it trusts the reply body without checking the signature."""
+    """A wrong solution: it trusts the reply body without checking the signature."""
     return Transaction.from_resource(parse_json_object(body, "query reply"))
 
 
