@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from wxpay_lesson import SimulatedPlatform, load_test_keys
+from wxpay_lesson import CallbackError, CallbackVerifier, SimulatedPlatform, load_test_keys
 from wxpay_lesson.doctor import CaptureFormatError, diagnose, parse_capture
 from wxpay_lesson.doctor.capture import format_http_capture, format_json_capture
 from wxpay_lesson.doctor.examples import CAPTURE_TIME, example_captures
@@ -71,6 +71,24 @@ def test_cli_json_on_each_capture(name: str, key_file: Path) -> None:
         "headers", "signature_type", "timestamp", "serial", "signature", "envelope", "algorithm", "decryption",
         "plaintext"]
     assert {step["status"] for step in report["steps"]} <= {"passed", "failed", "skipped"}
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_capture_file_agrees_with_verifier(name: str) -> None:
+    capture = parse_capture((CAPTURES / name).read_bytes())
+    platform = SimulatedPlatform()
+    public_keys = {platform.certificate_serial: platform.certificate(platform.certificate_serial)}
+    verifier = CallbackVerifier(platform.api_v3_key, public_keys, clock=lambda: CAPTURE_TIME)
+    try:
+        verifier.verify(capture.headers, capture.body)
+    except CallbackError as exc:
+        expected: str | None = exc.code
+    else:
+        expected = None
+    diagnosis = diagnose(capture.headers, capture.body, public_keys=public_keys, api_v3_key=platform.api_v3_key,
+                         clock=lambda: CAPTURE_TIME)
+    found = None if diagnosis.failed_step is None else diagnosis.step(diagnosis.failed_step).code
+    assert found == expected
 
 
 def test_cli_text_in_chinese() -> None:
