@@ -17,6 +17,8 @@ from . import __version__
 COMMAND_MODULES: tuple[str, ...] = (
     "wxpay_lesson.cli_doctor",
     "wxpay_lesson.cli_attack",
+    "wxpay_lesson.merchant.command",
+    "wxpay_lesson.platform.command",
 )
 
 
