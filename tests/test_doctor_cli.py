@@ -182,6 +182,13 @@ def test_cli_unreadable_capture(tmp_path: Path) -> None:
     assert "neither a raw HTTP request" in result.stderr
 
 
+def test_cli_consumed_body_note() -> None:
+    result = doctor(str(CAPTURES / "02-consumed-body.http"), "--public-key", PLATFORM_KEY, "--now",
+                    str(CAPTURE_TIME))
+    assert result.returncode == 1
+    assert "the body has 0 bytes but Content-Length is" in result.stderr
+
+
 def test_cli_dropped_bytes_note(tmp_path: Path) -> None:
     data = (CAPTURES / "05-genuine.http").read_bytes() + b"\n"
     path = tmp_path / "saved-by-editor.http"
@@ -232,10 +239,18 @@ def test_http_capture_keeps_duplicate_headers(notification: tuple[dict[str, str]
     assert result.step("headers").code == "MALFORMED_HEADER"
 
 
-def test_http_capture_truncated_body(notification: tuple[dict[str, str], bytes]) -> None:
+def test_http_capture_short_body_is_kept(notification: tuple[dict[str, str], bytes]) -> None:
     headers, body = notification
-    with pytest.raises(CaptureFormatError, match="truncated"):
-        parse_capture(format_http_capture(headers, body)[:-10])
+    capture = parse_capture(format_http_capture(headers, body)[:-10])
+    assert capture.body == body[:-10]
+    assert "consumed or truncated" in capture.notes[0]
+
+
+def test_http_capture_bad_content_length(notification: tuple[dict[str, str], bytes]) -> None:
+    headers, body = notification
+    data = format_http_capture(headers, body).replace(f"Content-Length: {len(body)}".encode(), b"Content-Length: 1e3")
+    with pytest.raises(CaptureFormatError, match="Content-Length must be a number"):
+        parse_capture(data)
 
 
 def test_json_capture_body_base64(notification: tuple[dict[str, str], bytes]) -> None:

@@ -4,10 +4,10 @@ Two formats are accepted:
 
 - a raw HTTP/1.x request: request line, header lines, an empty line, then the body
   bytes exactly as received. Lines may end in CRLF or LF. When Content-Length is
-  present, the body is cut to that length, because editors and log tools often add a
-  final newline to a saved file; a body shorter than Content-Length is an error.
+  present, a longer body is cut to that length, because editors and log tools often
+  add a final newline to a saved file. A shorter body is kept and noted.
 - JSON `{"headers": {...}, "body": "..."}`, where `body` is text (its UTF-8 bytes
-  are the body) or `body_base64` holds the exact bytes in standard base64. `headers`
+  are the body) or `body_base64` contains the exact bytes in standard base64. `headers`
   is an object or a list of `[name, value]` pairs.
 """
 
@@ -33,8 +33,8 @@ class CaptureFormatError(ValueError):
 class HeaderList:
     """Request headers in their received order, duplicates kept.
 
-    `items()` yields every (name, value) pair, so the verifier's header check sees a
-    header that was sent twice.
+    `items()` yields every (name, value) pair, so the verifier's header check rejects a
+    header sent twice with different values.
     """
 
     def __init__(self, pairs: list[tuple[str, str]]) -> None:
@@ -63,8 +63,8 @@ class HeaderList:
 class Capture:
     """A captured callback: its headers and the raw body bytes.
 
-    `format` is `http` or `json`. `notes` lists what reading the file changed, for
-    example bytes after Content-Length that were dropped.
+    `format` is `http` or `json`. `notes` lists what the file reader found or changed,
+    such as bytes after Content-Length that were dropped or a body shorter than it.
     """
 
     headers: HeaderList
@@ -108,7 +108,7 @@ def parse_http_capture(data: bytes) -> Capture:
 
     Raises:
         CaptureFormatError: no empty line ends the headers, a header line has no colon,
-            the body is shorter than Content-Length, or the body is chunked.
+            Content-Length is not a number, or the body is chunked.
     """
     head, separator, body = _split_head(data)
     if not separator:
@@ -139,10 +139,13 @@ def parse_http_capture(data: bytes) -> Capture:
             raise CaptureFormatError(f"Content-Length must be a number of bytes; got {length_text[:20]!r}")
         length = int(length_text)
         if len(body) < length:
-            raise CaptureFormatError(
-                f"the body has {len(body)} bytes but Content-Length is {length}: the capture is truncated"
+            # Kept as it is: a body consumed or cut before it was logged is what the
+            # doctor should diagnose, not a reason to reject the capture.
+            notes.append(
+                f"the body has {len(body)} bytes but Content-Length is {length}: it was consumed "
+                "or truncated before it was captured"
             )
-        if len(body) > length:
+        elif len(body) > length:
             notes.append(f"{len(body) - length} bytes after Content-Length ({length}) were ignored")
             body = body[:length]
     return Capture(headers=headers, body=body, format="http", notes=tuple(notes))
@@ -208,14 +211,19 @@ def _json_headers(value: Any) -> list[tuple[str, str]]:
     return items
 
 
-def format_http_capture(headers: Any, body: bytes, *, path: str = "/notify") -> bytes:
-    """Write a raw HTTP/1.1 request capture with a Content-Length matching the body."""
+def format_http_capture(headers: Any, body: bytes, *, path: str = "/notify",
+                        content_length: int | None = None) -> bytes:
+    """Write a raw HTTP/1.1 request capture.
+
+    Content-Length is the body's length unless `content_length` gives the length the
+    client sent, for a body that was consumed before it was logged.
+    """
     lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1"]
     for name, value in headers.items():
         if name.lower() in ("host", "content-length"):
             continue
         lines.append(f"{name}: {value}")
-    lines.append(f"Content-Length: {len(body)}")
+    lines.append(f"Content-Length: {len(body) if content_length is None else content_length}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 

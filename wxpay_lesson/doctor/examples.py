@@ -52,7 +52,7 @@ def _notification(platform: SimulatedPlatform, number: int, *,
 
 
 def example_captures() -> list[ExampleCapture]:
-    """Build every example capture, in the order notebook 07 uses them."""
+    """Build every example capture, in the order of their file names."""
     platform = _platform()
     captures = []
 
@@ -65,7 +65,9 @@ def example_captures() -> list[ExampleCapture]:
 
     headers, body = _notification(platform, 2)
     # Middleware read the one-shot body stream before the verifier, which gets no bytes.
-    captures.append(ExampleCapture("02-consumed-body.http", format_http_capture(headers, b""),
+    # The logged headers still carry the Content-Length the platform sent.
+    captures.append(ExampleCapture("02-consumed-body.http",
+                                   format_http_capture(headers, b"", content_length=len(body)),
                                    "BODY_EMPTY", "signature"))
 
     headers, body = _notification(platform, 3)
