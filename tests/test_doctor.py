@@ -504,6 +504,21 @@ def test_serial_decimal_reports_rejected_key(platform: SimulatedPlatform) -> Non
     assert diagnosis.top_cause.evidence_level == "verified"  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("name, code", [
+    ("verifies", "CAPTURE_VERIFIES"),
+    ("reserialized_spaces", "BODY_RESERIALIZED"),
+    ("key_apiv2", "APIV3_KEY_WRONG"),
+])
+def test_rejected_key_entry_ranks_last(platform: SimulatedPlatform, name: str, code: str) -> None:
+    # An unusable extra entry is reported, but it does not explain a later failure.
+    built = CASES[name][0](platform)
+    certificate = platform.certificate(platform.certificate_serial)
+    built.public_keys = {**built.public_keys, str(certificate.serial_number): certificate}
+    diagnosis = run_doctor(built)
+    assert diagnosis.cause_codes[0] == code
+    assert diagnosis.cause_codes[-1] == "KEY_CONFIG_INVALID"
+
+
 def test_merchant_certificates_argument(platform: SimulatedPlatform) -> None:
     # A merchant certificate the doctor does not know is recognised once it is passed in.
     other = load_test_keys().attacker

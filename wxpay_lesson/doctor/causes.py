@@ -39,8 +39,9 @@ KNOWN_ASSOCIATED_DATA = ("transaction", "refund", "certificate", "")
 
 
 def explain_failures(run: DiagnosisRun, caller_message: bytes | None) -> None:
+    """Add to `run.causes` what explains each failed step, or CAPTURE_VERIFIES when none failed."""
     if run.rejected_keys:
-        for serial, _, error in run.rejected_keys:
+        for _, _, error in run.rejected_keys:
             run.add("KEY_CONFIG_INVALID", "serial", OBSERVED, evidence="ERROR_MESSAGE", message=error.args[0])
     if run.failed("headers"):
         _explain_headers(run)
@@ -68,15 +69,24 @@ def explain_failures(run: DiagnosisRun, caller_message: bytes | None) -> None:
         _explain_success(run, caller_message)
 
 
-def rank_causes(causes: list[Cause]) -> tuple[Cause, ...]:
-    """Order causes by the step they explain, then by evidence: verified, observed, likely."""
+def rank_causes(causes: list[Cause], failed_step: str | None) -> tuple[Cause, ...]:
+    """Order causes: those of the failed step first, then by step, then by evidence.
+
+    `failed_step` is the first failed step, or None when the capture verifies. Within a
+    step, verified causes come before observed ones and observed before likely ones.
+    """
     order = {name: index for index, name in enumerate(STEP_NAMES)}
     strength = {VERIFIED: 0, OBSERVED: 1, LIKELY: 2}
-    # KEY_CONFIG_INVALID explains nothing by itself, so it ranks after the serial causes that do.
-    def key(item: tuple[int, Cause]) -> tuple[int, int, int, int]:
+    first = failed_step if failed_step is not None else "none"
+
+    def key(item: tuple[int, Cause]) -> tuple[int, int, int, int, int]:
         index, cause = item
+        # KEY_CONFIG_INVALID explains nothing by itself, so it ranks after the serial
+        # causes that do.
         demoted = 1 if cause.code == "KEY_CONFIG_INVALID" else 0
-        return (order.get(cause.step, len(STEP_NAMES)), demoted, strength[cause.evidence_level], index)
+        return (0 if cause.step == first else 1, order.get(cause.step, len(STEP_NAMES)), demoted,
+                strength[cause.evidence_level], index)
+
     ranked: list[Cause] = []
     for _, cause in sorted(enumerate(causes), key=key):
         # A cause found at two steps (an edited associated_data breaks both the

@@ -22,7 +22,7 @@ from ..keys import KeyMaterial, KeyRegistry, load_public_key
 from ..notification import DEFAULT_MAX_CLOCK_SKEW, CallbackVerifier
 from ..testkeys import load_test_keys
 from .causes import explain_failures, rank_causes
-from .model import STEP_NAMES, Diagnosis
+from .model import FAILED, STEP_NAMES, Diagnosis
 from .steps import DiagnosisRun, run_steps
 
 # The verifier needs a 32-byte APIv3 key to be built. The steps before decryption never
@@ -76,7 +76,8 @@ def diagnose(
     run_steps(run)
     explain_failures(run, caller_message)
     steps = tuple(run.steps[name] for name in STEP_NAMES)
-    return Diagnosis(steps=steps, causes=rank_causes(run.causes), skew_seconds=run.skew_seconds,
+    failed_step = next((step.name for step in steps if step.status == FAILED), None)
+    return Diagnosis(steps=steps, causes=rank_causes(run.causes, failed_step), skew_seconds=run.skew_seconds,
                      plaintext=run.plaintext)
 
 
