@@ -172,6 +172,12 @@ def build_serial_keys_swapped(platform: SimulatedPlatform) -> Case:
     return Case(headers, body, keys, platform.api_v3_key)
 
 
+def build_serial_rotated(platform: SimulatedPlatform) -> Case:
+    platform.rotate()
+    headers, body = genuine(platform)
+    return Case(headers, body, platform.public_keys, platform.api_v3_key)
+
+
 def build_timestamp_skew_past(platform: SimulatedPlatform) -> Case:
     return case(platform, now=NOW + 400)
 
@@ -315,6 +321,7 @@ CASES: dict[str, tuple[Callable[[SimulatedPlatform], Case], str | None, str, str
                                     "MERCHANT_CERTIFICATE"),
     "serial_decimal": (build_serial_decimal, "serial", "SERIAL_UNKNOWN", "DECIMAL_SERIAL"),
     "serial_decimal_bare_key": (build_serial_decimal_bare_key, "serial", "SERIAL_UNKNOWN", "DECIMAL_SERIAL"),
+    "serial_rotated": (build_serial_rotated, "serial", "SERIAL_UNKNOWN", "NOT_LOADED"),
     "serial_keys_swapped": (build_serial_keys_swapped, "signature", "SERIAL_KEY_MISMATCH", None),
     "timestamp_skew_past": (build_timestamp_skew_past, "timestamp", "TIMESTAMP_OUT_OF_WINDOW", "CLOCK_SKEW"),
     "timestamp_skew_future": (build_timestamp_skew_future, "timestamp", "TIMESTAMP_OUT_OF_WINDOW", "CLOCK_SKEW"),
