@@ -1,10 +1,10 @@
 """The callback doctor on captures broken the way integrators' servers break them.
 
-Every capture starts as a genuine notification of the simulated platform and is then
-changed as a field report describes: re-serialised, re-encoded, emptied, padded, sent
-with a serial the merchant has not loaded, replayed, probed, decrypted with the wrong
-key, or with swapped headers. Each case checks the failing step and the top cause,
-and that the doctor agrees with `CallbackVerifier.verify` about the outcome.
+Every capture starts as a genuine notification of the simulated platform. It is then
+re-serialised, re-encoded, emptied or padded, sent with a serial the merchant has not
+loaded, replayed or probed, decrypted with the wrong key, or given swapped headers.
+Each case checks the failing step and the top cause, and that the doctor agrees with
+`CallbackVerifier.verify` about the outcome.
 """
 
 from __future__ import annotations

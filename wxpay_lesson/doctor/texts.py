@@ -240,7 +240,7 @@ SUBCAUSES: dict[str, dict[str, str]] = {
     },
 }
 
-# What the doctor checked to support a cause. `{...}` fields come from Cause.params.
+# Evidence sentences that support a cause. `{...}` fields come from Cause.params.
 EVIDENCE: dict[str, dict[str, str]] = {
     "REPAIR_VERIFIES": {
         "en": "Checked: the signature verifies after this repair: {repair}.",
@@ -361,7 +361,7 @@ STATUS_WORDS: dict[str, dict[str, str]] = {
     "skipped": {"en": "skipped", "zh-CN": "跳过"},
 }
 
-# Why a step was skipped.
+# Reasons for skipping a step.
 SKIP_REASONS: dict[str, dict[str, str]] = {
     "NEEDS_STEP": {
         "en": "skipped: needs the {step} step to pass first",
