@@ -26,6 +26,7 @@ from .session import (
     ATTACKER_MCHID,
     GUESSED_API_V3_KEY,
     AttackSession,
+    OrderState,
     edit_envelope,
     forge_envelope,
     payment_plaintext,
@@ -121,22 +122,21 @@ class Attack:
 # ---------------------------------------------------------------- attack builders
 
 
-def _victim(session: AttackSession) -> str:
+def _victim(session: AttackSession) -> OrderState:
     order = session.checkout(VICTIM_ITEM)
     session.watch(order.out_trade_no)
-    return order.out_trade_no
+    return order
 
 
-def _leaked_key_forgery(session: AttackSession, out_trade_no: str, **changes: object) -> bytes:
-    order = session.order(out_trade_no)
-    assert order is not None
+def _leaked_key_forgery(session: AttackSession, order: OrderState, **changes: object) -> bytes:
     plaintext = payment_plaintext(session, order, **changes)
     return forge_envelope(plaintext, api_v3_key=session.keys.api_v3_key, timestamp=session.now)
 
 
 def client_report_i_paid(session: AttackSession) -> None:
     victim = _victim(session)
-    session.send_request("POST", f"/orders/{victim}/client-report", {"status": "SUCCESS", "trade_state": "SUCCESS"})
+    claim = {"status": "SUCCESS", "trade_state": "SUCCESS"}
+    session.send_request("POST", f"/orders/{victim.out_trade_no}/client-report", claim)
 
 
 def client_sets_price(session: AttackSession) -> None:
@@ -151,9 +151,7 @@ def client_sets_price(session: AttackSession) -> None:
 
 
 def unsigned_notification(session: AttackSession) -> None:
-    victim = _victim(session)
-    order = session.order(victim)
-    assert order is not None
+    order = _victim(session)
     session.send({}, payment_plaintext(session, order))
 
 
@@ -200,9 +198,7 @@ def attacker_certificate_own_serial(session: AttackSession) -> None:
 
 
 def unknown_serial_burst(session: AttackSession) -> None:
-    victim = _victim(session)
-    order = session.order(victim)
-    assert order is not None
+    order = _victim(session)
     for _ in range(UNKNOWN_SERIAL_BURST_SIZE):
         body = forge_envelope(payment_plaintext(session, order), api_v3_key=GUESSED_API_V3_KEY, timestamp=session.now)
         serial = secrets.token_hex(20).upper()
@@ -218,9 +214,7 @@ def leaked_key_bad_signature(session: AttackSession) -> None:
 
 
 def guessed_api_v3_key(session: AttackSession) -> None:
-    victim = _victim(session)
-    order = session.order(victim)
-    assert order is not None
+    order = _victim(session)
     body = forge_envelope(payment_plaintext(session, order), api_v3_key=GUESSED_API_V3_KEY, timestamp=session.now)
     session.send(signed_headers(body, signer=None, serial=session.platform.certificate_serial,
                                 timestamp=session.now), body)
@@ -284,17 +278,13 @@ def replay_order_a_against_b(session: AttackSession) -> None:
 
 
 def other_merchant_account(session: AttackSession) -> None:
-    victim = _victim(session)
-    order = session.order(victim)
-    assert order is not None
+    order = _victim(session)
     headers, body = session.genuine_payment(order, mchid=ATTACKER_MCHID, appid=ATTACKER_APPID)
     session.send(headers, body)
 
 
 def other_merchant_one_fen(session: AttackSession) -> None:
-    victim = _victim(session)
-    order = session.order(victim)
-    assert order is not None
+    order = _victim(session)
     headers, body = session.genuine_payment(order, mchid=ATTACKER_MCHID, appid=ATTACKER_APPID, amount_total=1)
     session.send(headers, body)
 

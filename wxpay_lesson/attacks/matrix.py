@@ -42,6 +42,19 @@ def defence_columns() -> list[tuple[str, Defences]]:
     return columns
 
 
+# Short matrix headers: "-" marks a defence switched off, "+" the client report trusted.
+SHORT_HEADERS = {
+    ALL_ON: "all on",
+    "signature": "-signature",
+    "timestamp_window": "-window",
+    "serial_allow_list": "-serials",
+    "probe_handling": "-probe",
+    "business_checks": "-business",
+    "exactly_once": "-once",
+    "trust_client_report": "+trust",
+}
+
+
 def column_label(column: str) -> str:
     """Return the matrix header for a column: `all on`, `signature off`, `trust_client_report on`."""
     if column == ALL_ON:
@@ -111,7 +124,7 @@ class Matrix:
     def format_table(self) -> str:
         """Return the matrix as a text table; a cell the catalogue does not allow ends in `!`."""
         width = max(len(name) for name in self.attacks)
-        headers = [column_label(column) for column in self.columns]
+        headers = [SHORT_HEADERS.get(column, column) for column in self.columns]
         cell_width = max(max(len(header) for header in headers), len("SUCCEEDED!"))
         lines = [" " * width + " | " + " | ".join(header.ljust(cell_width) for header in headers)]
         lines.append("-" * len(lines[0]))

@@ -163,13 +163,14 @@ class AttackSession:
         return reply
 
     def paid_order(self, item: str = "coffee") -> tuple[OrderState, dict[str, str], bytes]:
-        """Create the attacker's own order, pay it genuinely and return the captured notification."""
+        """Create the attacker's own order, pay it genuinely and return the captured notification.
+
+        The returned state is the order as created, before the payment; `watch` reads it again.
+        """
         order = self.checkout(item)
         headers, body = self.genuine_payment(order)
         self.deliver(headers, body)
-        paid = self.order(order.out_trade_no)
-        assert paid is not None
-        return paid, headers, body
+        return order, headers, body
 
     # ------------------------------------------------------------ attack requests
 

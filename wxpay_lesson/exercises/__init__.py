@@ -7,6 +7,7 @@ returns a `CheckReport`.
 from __future__ import annotations
 
 from ._checking import CaseResult, CheckReport
+from .attack_lab import check_is_loopback_target, check_predictions, check_verdict
 from .client_trust import check_business_checks, check_reply, check_retry_offsets
 from .decryption import check_decrypt, check_load_certificates, check_split_tag
 from .doctor import check_repair_charset, check_serial_from_decimal, check_strip_added_bytes
@@ -24,6 +25,9 @@ from .signature import (
 __all__ = [
     "CaseResult",
     "CheckReport",
+    "check_is_loopback_target",
+    "check_predictions",
+    "check_verdict",
     "check_business_checks",
     "check_decrypt",
     "check_load_certificates",
