@@ -83,11 +83,14 @@ def test_attack_verdict_with_all_defences_on(matrix: Matrix, attack) -> None:
     assert outcome.effects == ()
 
 
-@pytest.mark.parametrize("attack", ATTACKS, ids=lambda attack: attack.name)
+# The 413 for an oversized body comes from the HTTP layer, before the handler logs anything.
+LOGGED_REJECTIONS = [attack for attack in ATTACKS
+                     if attack.expected is Verdict.REJECTED and attack.expected_code != "BODY_TOO_LARGE"]
+
+
+@pytest.mark.parametrize("attack", LOGGED_REJECTIONS, ids=lambda attack: attack.name)
 def test_rejection_code_comes_from_server_log(matrix: Matrix, attack) -> None:
     outcome = matrix.cells[(attack.name, ALL_ON)]
-    if attack.expected is not Verdict.REJECTED or attack.expected_code == "BODY_TOO_LARGE":
-        pytest.skip("no handler log line for this attack")
     assert outcome.code_source == "log"
     assert f"code={attack.expected_code}" in outcome.server_log_line
 

@@ -8,6 +8,8 @@ import pytest
 
 from wxpay_lesson.attacks import TargetNotLoopbackError, capture_server_log, check_loopback_target, is_loopback_host
 from wxpay_lesson.attacks import launch
+from wxpay_lesson.attacks.launch import rejection_code
+from wxpay_lesson.attacks.target import Reply
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "127.255.255.254", "::1", "localhost", "LOCALHOST"])
@@ -83,3 +85,25 @@ def test_capture_removes_its_handler() -> None:
         pass
     assert logger.handlers == handlers
     assert logger.level == level
+
+
+@pytest.mark.parametrize("reply, code", [
+    (Reply(401, b'{"code":"FAIL","message":"signature verification failed"}'), "INVALID_SIGNATURE"),
+    (Reply(401, b'{"code":"FAIL","message":"timestamp out of window"}'), "TIMESTAMP_OUT_OF_WINDOW"),
+    (Reply(400, b'{"code":"FAIL","message":"notification does not match the order"}'), "BUSINESS_MISMATCH"),
+    (Reply(413, b'{"code":"FAIL","message":"request body over 65536 bytes"}'), "BODY_TOO_LARGE"),
+    (Reply(404, b'{"code":"ORDER_NOT_FOUND","message":"order not found"}'), "ORDER_NOT_FOUND"),
+    (Reply(502, b"<html>bad gateway</html>"), "HTTP_502"),
+])
+def test_rejection_code_from_reply(reply: Reply, code: str) -> None:
+    assert rejection_code([Reply(204, b""), reply], []) == (code, "reply")
+
+
+def test_rejection_code_prefers_handler_log() -> None:
+    replies = [Reply(401, b'{"code":"FAIL","message":"signature verification failed"}')]
+    log = ["WARNING wxpay_lesson.merchant.handler: callback rejected: code=SIGNATURE_PROBE field=None serial=X status=401"]
+    assert rejection_code(replies, log) == ("SIGNATURE_PROBE", "log")
+
+
+def test_no_rejection_code_without_rejection() -> None:
+    assert rejection_code([Reply(204, b"")], []) == (None, None)

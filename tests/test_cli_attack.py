@@ -48,6 +48,7 @@ def test_launch_prints_rejection(server: MerchantServer, capsys: pytest.CaptureF
     assert "verdict: rejected" in output
     assert "HTTP status: 401" in output
     assert "rejection code: INVALID_SIGNATURE" in output
+    assert "read from the reply body" not in output
 
 
 def test_launch_as_json(server: MerchantServer, capsys: pytest.CaptureFixture[str]) -> None:

@@ -63,6 +63,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "after": {"en": "after", "zh-CN": "攻击后"},
     "none": {"en": "(none)", "zh-CN": "（无）"},
     "log": {"en": "server log", "zh-CN": "服务器日志"},
+    "from_reply": {
+        "en": "{code} (read from the reply body; the server's own log names the exact code)",
+        "zh-CN": "{code}（从应答报文推断；服务器日志中有准确的代码）",
+    },
     "effect": {"en": "effect", "zh-CN": "影响"},
     "stopped_by": {"en": "stopped by", "zh-CN": "由此防御阻止"},
 }
@@ -160,6 +164,14 @@ def print_catalog(lang: str, *, as_json: bool) -> int:
     return 0
 
 
+def _code_text(outcome: Outcome, lang: str) -> str:
+    if outcome.rejection_code is None:
+        return text("none", lang)
+    if outcome.code_source == "reply":
+        return text("from_reply", lang, code=outcome.rejection_code)
+    return outcome.rejection_code
+
+
 def describe_outcome(outcome: Outcome, lang: str) -> str:
     """Return the outcome as the lines the CLI prints."""
     attack = get_attack(outcome.attack)
@@ -168,7 +180,7 @@ def describe_outcome(outcome: Outcome, lang: str) -> str:
         f"{text('has', lang)}: {attack.capability_text(lang)}",
         f"{text('verdict', lang)}: {VERDICT_TEXTS[outcome.verdict.value][lang]}",
         f"{text('status', lang)}: {outcome.status_text()}",
-        f"{text('code', lang)}: {outcome.rejection_code or text('none', lang)}",
+        f"{text('code', lang)}: {_code_text(outcome, lang)}",
     ]
     for number, before in outcome.before.items():
         after = outcome.after.get(number)
