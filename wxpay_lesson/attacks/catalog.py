@@ -358,9 +358,10 @@ ATTACKS: tuple[Attack, ...] = (
         Verdict.HARMLESS, None, ("trust_client_report",), client_report_i_paid,
     ),
     Attack(
-        "client-sets-price", "Client sets the price at checkout and pays 1 fen", "客户端下单时自定价格，只付 1 分",
+        "client-sets-price", "Client sets a 1-fen price at checkout", "客户端下单时把价格改成 1 分",
         (Capability.CLIENT_CONTROL,),
-        "POST /orders for the membership with amount.total = 1 (and price, total_fee = 1) in the request",
+        "POST /orders for the membership with amount.total = 1 (and price, total_fee = 1) in the request, "
+        "hoping for a 1-fen prepay order that the attacker would then pay",
         "server-side pricing: the merchant takes the price from its own catalogue and ignores the client's",
         Verdict.HARMLESS, None, (), client_sets_price,
     ),
