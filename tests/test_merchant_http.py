@@ -235,3 +235,62 @@ def test_cli_merchant_serves_with_demo_insecure(tmp_path):
     assert url.startswith("http://127.0.0.1:")
     assert status == 200
     assert body["insecure_switches"] == ["exactly_once"]
+
+
+def test_query_reply_that_mismatches_order_changes_nothing(servers):
+    platform, merchant = servers
+    # The platform already holds this out_trade_no at 1 fen, so the merchant's prepay fails
+    # and a later query reply carries the wrong amount.
+    platform.service.create_prepay({
+        "appid": merchant.appid, "mchid": merchant.mchid, "description": "coffee", "out_trade_no": "LESSON-MISMATCH-1",
+        "notify_url": "http://127.0.0.1:9/notify", "amount": {"total": 1},
+    })
+    status, body = call("POST", merchant.url + "/orders", {"item": "coffee", "out_trade_no": "LESSON-MISMATCH-1"})
+    platform.pay("LESSON-MISMATCH-1", deliver=False)
+
+    _, report = call("POST", merchant.url + "/orders/LESSON-MISMATCH-1/client-report", {"status": "SUCCESS"})
+
+    assert status == 502
+    assert body["code"] == "PREPAY_FAILED"
+    assert report["query"] == "FAILED:BUSINESS_MISMATCH"
+    assert report["order"]["status"] == "NOTPAY"
+    assert merchant.store.rejections()[-1]["field"] == "amount.total"
+
+
+@pytest.mark.parametrize("notify_url", ["http://192.0.2.10/notify", "https://127.0.0.1/notify", "ftp://localhost/x"])
+def test_platform_delivers_only_to_loopback(servers, notify_url):
+    platform, merchant = servers
+
+    status, body = call("POST", platform.url + "/v3/pay/transactions/jsapi", {
+        "appid": merchant.appid, "mchid": merchant.mchid, "description": "coffee", "out_trade_no": "LESSON-URL-1",
+        "notify_url": notify_url, "amount": {"total": 1800},
+    })
+
+    assert status == 400
+    assert body["code"] == "PARAM_ERROR"
+    assert "notify_url" in body["message"]
+
+
+def test_checkout_rejects_out_trade_no_with_invalid_characters(servers):
+    _, merchant = servers
+
+    status, body = call("POST", merchant.url + "/orders", {"item": "coffee", "out_trade_no": "ORDER 0001/../x"})
+
+    assert status == 400
+    assert "out_trade_no" in body["message"]
+
+
+def test_notify_rejects_oversized_chunked_body_with_413(servers):
+    import http.client
+
+    _, merchant = servers
+    connection = http.client.HTTPConnection("127.0.0.1", merchant.port, timeout=10)
+    chunks = (b"x" * 1024 for _ in range(MAX_NOTIFY_BODY_BYTES // 1024 + 1))
+    connection.request("POST", "/notify", body=chunks, headers={"Transfer-Encoding": "chunked"}, encode_chunked=True)
+    response = connection.getresponse()
+    body = json.loads(response.read())
+    connection.close()
+
+    assert response.status == 413
+    assert body["code"] == "FAIL"
+    assert merchant.store.rejections() == []

@@ -17,10 +17,9 @@ Routes:
 
 from __future__ import annotations
 
-import itertools
 import logging
-import os
-import threading
+import re
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +37,9 @@ logger = logging.getLogger(__name__)
 
 # A real notification is about 1 KB; anything near this cap is not from WeChat Pay.
 MAX_NOTIFY_BODY_BYTES = 64 * 1024
+
+# WeChat Pay's rule for out_trade_no: 6 to 32 letters, digits, _ - | or *.
+OUT_TRADE_NO = re.compile(r"[0-9A-Za-z_\-|*]{6,32}")
 
 
 @dataclass(frozen=True)
@@ -73,20 +75,20 @@ class Merchant:
         self.handler = handler
         self.platform = platform
         self.notify_url = notify_url
-        # Process id plus a counter keeps out_trade_no unique across processes sharing a database.
-        self._sequence = itertools.count(1)
-        self._sequence_lock = threading.Lock()
 
     @property
     def defences(self) -> Defences:
         """The handler's defence switches."""
         return self.handler.defences
 
-    def next_out_trade_no(self) -> str:
-        """Return a new out_trade_no, unique within this database."""
-        with self._sequence_lock:
-            number = next(self._sequence)
-        return f"ORDER-{os.getpid()}-{number:06d}"
+    @staticmethod
+    def next_out_trade_no() -> str:
+        """Return a new random out_trade_no, such as ORDER-3F9A0C71B2D4E5F6.
+
+        64 random bits keep numbers unique across processes and restarts that share a
+        database; a collision would be rejected by the primary key, not overwritten.
+        """
+        return f"ORDER-{secrets.token_hex(8).upper()}"
 
     def create_order(self, item: str, out_trade_no: str | None = None) -> Order:
         """Create an order for a catalogue item at the catalogue price.
@@ -173,7 +175,8 @@ def _error(status: int, code: str, message: str) -> tuple[Response, int]:
 def create_app(merchant: Merchant) -> Flask:
     """Build the Flask app that serves `merchant` over HTTP."""
     app = Flask("wxpay_lesson.merchant")
-    # Werkzeug enforces the cap while reading, so a chunked body cannot exceed it either.
+    # Werkzeug replies 413 to a Content-Length over the cap before reading. A chunked body
+    # has no Content-Length, and werkzeug 3.1 cuts it at the cap, which /notify checks for.
     app.config["MAX_CONTENT_LENGTH"] = MAX_NOTIFY_BODY_BYTES
 
     @app.before_request
@@ -200,15 +203,17 @@ def create_app(merchant: Merchant) -> Flask:
         if payload["item"] not in CATALOGUE:
             return _error(400, "UNKNOWN_ITEM",
                           f"item {payload['item'][:40]!r} is not in the catalogue; use one of: {', '.join(sorted(CATALOGUE))}")
+        # A client-chosen out_trade_no is for demos and tests with fixed numbers; the price
+        # still comes from the catalogue.
         out_trade_no = payload.get("out_trade_no")
-        if out_trade_no is not None and (not isinstance(out_trade_no, str) or not 6 <= len(out_trade_no) <= 32):
-            return _error(400, "INVALID_REQUEST", "out_trade_no must be text of 6 to 32 characters")
+        if out_trade_no is not None and (not isinstance(out_trade_no, str) or not OUT_TRADE_NO.fullmatch(out_trade_no)):
+            return _error(400, "INVALID_REQUEST", "out_trade_no must be 6 to 32 letters, digits, _ - | or *")
         try:
             order = merchant.create_order(payload["item"], out_trade_no)
         except DuplicateOrderError as exc:
             return _error(409, "ORDER_EXISTS", str(exc))
         except PlatformRequestError as exc:
-            logger.warning("prepay failed: status=%s code=%s", exc.status, exc.code)
+            logger.warning("prepay failed: out_trade_no=%s status=%s code=%s", out_trade_no, exc.status, exc.code)
             return _error(502, "PREPAY_FAILED", str(exc))
         return jsonify(order.to_json()), 201
 
@@ -232,6 +237,8 @@ def create_app(merchant: Merchant) -> Flask:
     @app.post("/notify")
     def notify() -> Response:
         body = request.get_data(cache=False)
+        if len(body) >= MAX_NOTIFY_BODY_BYTES:
+            raise RequestEntityTooLarge()
         status, headers, reply_body = merchant.handler.handle_notification(
             request.headers, body, remote_addr=request.remote_addr,
         )

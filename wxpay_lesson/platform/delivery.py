@@ -20,6 +20,7 @@ seconds), so that a plot of the log looks the same at any time scale.
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import json
 import logging
 import socket
@@ -45,6 +46,19 @@ RECEIVED = "RECEIVED"
 HTTP_ERROR = "HTTP_ERROR"
 TIMEOUT = "TIMEOUT"
 CONNECTION_FAILED = "CONNECTION_FAILED"
+
+
+def is_loopback_url(url: str) -> bool:
+    """Return whether an http:// URL points to this machine: 127.0.0.0/8, ::1 or localhost."""
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme != "http" or not parsed.hostname:
+        return False
+    if parsed.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parsed.hostname).is_loopback
+    except ValueError:
+        return False
 
 
 def scaled_reply_deadline(time_scale: float) -> float:
@@ -174,10 +188,14 @@ class NotificationDelivery:
 
     def deliver(self, notify_url: str, resource: dict[str, Any], *, event_type: str,
                 notification_id: str | None = None) -> DeliveryJob:
-        """Start delivering one notification in the background and return its job."""
-        parsed = urllib.parse.urlsplit(notify_url)
-        if parsed.scheme != "http" or not parsed.hostname:
-            raise ValueError(f"notify_url must be an http:// URL with a host; got {notify_url!r}")
+        """Start delivering one notification in the background and return its job.
+
+        Raises:
+            ValueError: `notify_url` is not an http:// URL on this machine. The simulated
+                platform delivers only to loopback addresses.
+        """
+        if not is_loopback_url(notify_url):
+            raise ValueError(f"notify_url must be an http:// URL on 127.0.0.1, ::1 or localhost; got {notify_url[:100]!r}")
         job = DeliveryJob(
             notification_id=notification_id or str(uuid.uuid4()),
             out_trade_no=str(resource.get("out_trade_no")),

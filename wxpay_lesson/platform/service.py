@@ -27,7 +27,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 
 from ..simulator import SimulatedPlatform, compact_json, rfc3339
-from .delivery import DeliveryJob, NotificationDelivery
+from .delivery import DeliveryJob, NotificationDelivery, is_loopback_url
 
 logger = logging.getLogger(__name__)
 
@@ -101,8 +101,12 @@ class PlatformService:
         currency = amount.get("currency", "CNY") if isinstance(amount, dict) else "CNY"
         if payload["mchid"] != self.platform.mchid:
             raise PlatformError(400, "PARAM_ERROR", f"mchid {payload['mchid'][:32]!r} is not a merchant of this platform")
-        if not payload["notify_url"].startswith(("http://", "https://")):
-            raise PlatformError(400, "PARAM_ERROR", "notify_url must be an http:// or https:// URL")
+        # NOTE: real WeChat Pay requires an https:// notify_url reachable from the internet.
+        # The simulation delivers over plain HTTP and only to this machine.
+        if not is_loopback_url(payload["notify_url"]):
+            raise PlatformError(400, "PARAM_ERROR",
+                                "notify_url must be an http:// URL on 127.0.0.1, ::1 or localhost; "
+                                "the simulated platform delivers nowhere else")
 
         out_trade_no = payload["out_trade_no"]
         digest = hashlib.sha256(f"{payload['mchid']}/{out_trade_no}".encode()).hexdigest()
