@@ -81,10 +81,10 @@ def test_duplicate_storm_from_processes_applies_once(tmp_path):
             headers, body = platform.service.signed_notification(number)
 
             context = multiprocessing.get_context("spawn")
-            barrier = context.Manager().Barrier(POSTER_PROCESSES)
             per_process = [DELIVERIES // POSTER_PROCESSES] * POSTER_PROCESSES
             urls = [merchant.url for merchant in merchants]
-            with context.Pool(POSTER_PROCESSES) as pool:
+            with context.Manager() as manager, context.Pool(POSTER_PROCESSES) as pool:
+                barrier = manager.Barrier(POSTER_PROCESSES)
                 results = pool.starmap(post_deliveries, [(urls, headers, body, n, barrier) for n in per_process])
         finally:
             for merchant in merchants:

@@ -109,8 +109,8 @@ def test_delivery_retries_on_4xx_and_5xx():
 
 
 def test_late_reply_counts_as_failure_and_is_retried():
-    with ScriptedReceiver([("slow", 0.6, 204), 204]) as receiver:
-        job = deliver(receiver.notify_url, reply_deadline=0.2)
+    with ScriptedReceiver([("slow", 1.0, 204), 204]) as receiver:
+        job = deliver(receiver.notify_url, reply_deadline=0.5)
 
     assert [attempt.outcome for attempt in job.attempts] == ["TIMEOUT", "RECEIVED"]
     assert job.attempts[0].status is None
