@@ -284,3 +284,93 @@ def test_timeline_plot_draws_each_order_row():
 
     assert labels == ["WeChat Pay schedule", "ORDER-DELIVERY-0001"]
     assert len(figure.axes[0].get_legend().get_texts()) == 2
+
+
+def create_platform_order(platform_server, out_trade_no: str, notify_url: str = "http://127.0.0.1:9/notify") -> None:
+    status, body = post_json(platform_server.url + "/v3/pay/transactions/jsapi", {
+        "appid": "wxd678efh567hg6787", "mchid": "1230000109", "description": "notebook",
+        "out_trade_no": out_trade_no, "notify_url": notify_url, "amount": {"total": 9900},
+    })
+    assert status == 200, body
+
+
+def test_simulate_refund_over_http(platform_server):
+    with ScriptedReceiver([]) as receiver:
+        create_platform_order(platform_server, "ORDER-REFUND-0001", receiver.notify_url)
+        assert post_json(platform_server.url + "/simulate/pay/ORDER-REFUND-0001", {})[0] == 200
+
+        status, body = post_json(platform_server.url + "/simulate/refund/ORDER-REFUND-0001", {"amount": 900})
+        job = platform_server.service.delivery.jobs("ORDER-REFUND-0001")[-1]
+        assert job.wait(10)
+
+    assert status == 200
+    assert body["trade_state"] == "REFUND"
+    assert job.event_type == "REFUND.SUCCESS"
+    assert job.state == "RECEIVED"
+    assert platform_server.service.order("ORDER-REFUND-0001").refunded_total == 900
+
+
+@pytest.mark.parametrize(("payload", "code"), [({"amount": 0}, "PARAM_ERROR"), ({"amount": 99000}, "NOT_ENOUGH"),
+                                               ({"out_refund_no": 7}, "PARAM_ERROR")])
+def test_simulate_refund_rejects_invalid_request(platform_server, payload, code):
+    create_platform_order(platform_server, "ORDER-REFUND-0002")
+    platform_server.pay("ORDER-REFUND-0002", deliver=False)
+
+    status, body = post_json(platform_server.url + "/simulate/refund/ORDER-REFUND-0002", payload)
+
+    assert status == 400
+    assert body["code"] == code
+
+
+def test_simulate_refund_of_unpaid_order_rejected(platform_server):
+    create_platform_order(platform_server, "ORDER-REFUND-0003")
+
+    status, body = post_json(platform_server.url + "/simulate/refund/ORDER-REFUND-0003", {})
+
+    assert status == 400
+    assert body["code"] == "INVALID_REQUEST"
+
+
+def test_simulate_pay_twice_rejected(platform_server):
+    create_platform_order(platform_server, "ORDER-PAY-0001")
+
+    first, _ = post_json(platform_server.url + "/simulate/pay/ORDER-PAY-0001", {"deliver": False})
+    second, body = post_json(platform_server.url + "/simulate/pay/ORDER-PAY-0001", {"deliver": False})
+
+    assert first == 200
+    assert second == 400
+    assert body["code"] == "ORDER_PAID"
+
+
+def test_cli_platform_serves_with_time_scale():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wxpay_lesson", "platform", "--port", "0", "--time-scale", "0.01"],
+        cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        url = line.split("listening on ", 1)[1].split()[0]
+        with urllib.request.urlopen(url + "/health", timeout=10) as response:
+            health = json.loads(response.read())
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+    assert url.startswith("http://127.0.0.1:")
+    assert health["time_scale"] == 0.01
+    assert health["reply_deadline"] == 0.5
+
+
+def test_cli_platform_rejects_zero_time_scale():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "wxpay_lesson", "platform", "--time-scale", "0"],
+                            capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 2
+    assert "positive" in result.stderr

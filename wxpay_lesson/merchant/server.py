@@ -21,6 +21,7 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from ..notification import CallbackVerifier
+from ..simulator import SimulatedPlatform
 from ..testkeys import load_test_keys
 from .app import Merchant, create_app
 from .defences import Defences
@@ -136,8 +137,6 @@ class MerchantServer(BackgroundServer):
     ) -> None:
         keys = load_test_keys()
         if public_keys is None:
-            from ..simulator import SimulatedPlatform
-
             public_keys = SimulatedPlatform(keys).public_keys
         verifier_options = {"clock": clock} if clock is not None else {}
         verifier = CallbackVerifier(api_v3_key if api_v3_key is not None else keys.api_v3_key, public_keys,
