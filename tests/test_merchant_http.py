@@ -294,3 +294,31 @@ def test_notify_rejects_oversized_chunked_body_with_413(servers):
     assert response.status == 413
     assert body["code"] == "FAIL"
     assert merchant.store.rejections() == []
+
+
+HTTP_MISMATCHES = {
+    "amount.total": {"amount_total": 1},
+    "mchid": {"mchid": "1900000002"},
+    "appid": {"appid": "wx0000000000000000"},
+    "amount.currency": {"currency": "USD"},
+    "trade_state": {"trade_state": "NOTPAY"},
+}
+
+
+@pytest.mark.parametrize("field", sorted(HTTP_MISMATCHES))
+def test_business_mismatch_over_http_leaves_order_unchanged(servers, field):
+    platform, merchant = servers
+    order = create_order(merchant, "notebook")
+    changes = dict(HTTP_MISMATCHES[field])
+    amount = changes.pop("amount_total", 9900)
+    resource = platform.service.platform.transaction(order["out_trade_no"], amount,
+                                                     transaction_id="4200000000000000000000000099", **changes)
+    headers, body = platform.service.platform.notify(resource)
+
+    status, reply = call("POST", merchant.url + "/notify", data=body, headers=headers)
+    after = call("GET", f"{merchant.url}/orders/{order['out_trade_no']}")[1]
+
+    assert status == 400
+    assert reply["code"] == "FAIL"
+    assert after == order
+    assert merchant.store.rejections()[-1]["field"] == field
