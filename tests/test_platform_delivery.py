@@ -374,3 +374,21 @@ def test_cli_platform_rejects_zero_time_scale():
 
     assert result.returncode == 2
     assert "positive" in result.stderr
+
+
+def test_timeline_plot_without_cjk_font_stays_english(monkeypatch, recwarn):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from wxpay_lesson.platform import timeline
+
+    monkeypatch.setenv("WXPAY_LESSON_LANG", "zh-CN")
+    monkeypatch.setattr(timeline, "CJK_FONTS", ("No Such Font For This Test",))
+    with ScriptedReceiver([204]) as receiver:
+        job = deliver(receiver.notify_url)
+    figure = timeline.plot_retry_timeline(job.attempts)
+    figure.canvas.draw()
+    labels = [label.get_text() for label in figure.axes[0].get_yticklabels()]
+
+    assert labels[0] == "WeChat Pay schedule"
+    assert not [warning for warning in recwarn if "Glyph" in str(warning.message)]

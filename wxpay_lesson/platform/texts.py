@@ -36,8 +36,9 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
-def text(key: str, **values: object) -> str:
-    """Return a text in `output_language()`, with `values` filled in."""
+def text(key: str, *, lang: str | None = None, **values: object) -> str:
+    """Return a text in `lang` (by default `output_language()`), with `values` filled in."""
     english, chinese = TEXTS[key]
-    template = chinese if output_language() == "zh-CN" else english
+    chosen = lang if lang is not None else output_language()
+    template = chinese if normalize_language(chosen) == "zh-CN" else english
     return template.format(**values)
