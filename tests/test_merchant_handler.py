@@ -331,3 +331,13 @@ def test_refund_for_unpaid_order_rejected(store, verifier, platform):
     assert status == 400
     assert store.get_order(ORDER).status == "NOTPAY"
     assert store.get_order(ORDER).refunded_total == 0
+
+
+def test_unexpected_error_replies_500(store, verifier, platform):
+    handler = make_handler(store, verifier)
+
+    status, _, body = handler.handle_notification(*paid_notification(platform)[:1], "not bytes")
+
+    assert status == 500
+    assert b'"code":"FAIL"' in body
+    assert store.get_order(ORDER).status == "NOTPAY"

@@ -109,6 +109,9 @@ class NotificationHandler:
                 status = 200
             self._delay_if_planned()
             return status, reply_headers, reply_body
+        except Exception as exc:  # a bug must still reply 5xx, so that WeChat Pay retries later
+            logger.exception("callback handler failed: %s", type(exc).__name__)
+            return reply(exc)
         self._delay_if_planned()
         if result is PROBE_ACCEPTED:
             return 200, {"Content-Type": "application/json"}, b'{"code":"SUCCESS","message":"OK"}'
