@@ -341,3 +341,26 @@ def test_unexpected_error_replies_500(store, verifier, platform):
     assert status == 500
     assert b'"code":"FAIL"' in body
     assert store.get_order(ORDER).status == "NOTPAY"
+
+
+def test_concurrent_threads_apply_payment_once(store, verifier, platform):
+    import threading
+
+    handler = make_handler(store, verifier)
+    notification = paid_notification(platform)
+    barrier = threading.Barrier(16)
+    statuses: list[int] = []
+
+    def deliver() -> None:
+        barrier.wait(timeout=10)
+        statuses.append(handler.handle_notification(*notification)[0])
+
+    threads = [threading.Thread(target=deliver) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert statuses == [204] * 16
+    assert store.get_order(ORDER).side_effects == 1
+    assert [row["outcome"] for row in store.processed(ORDER)].count("APPLIED") == 1
