@@ -364,6 +364,9 @@ def verifier_outcome(built: Case) -> str | None:
         except KeyConfigError:
             continue
         usable[serial] = material
+    if not usable:
+        # With no usable key the verifier cannot even be built; any serial is unknown.
+        return "UNKNOWN_SERIAL"
     try:
         verifier = CallbackVerifier(built.api_v3_key, usable, clock=lambda: built.now)
     except ApiV3KeyError as exc:

@@ -142,8 +142,9 @@ class KeyRegistry:
                 "public_keys must be a mapping from Wechatpay-Serial to a certificate or public key; "
                 f"got {type(public_keys).__name__}"
             )
-        for serial, material in public_keys.items():
-            entry = self._check_entry(serial, material)
+        # Every entry is checked before any is added, so a bad entry changes nothing.
+        entries = [self._check_entry(serial, material) for serial, material in public_keys.items()]
+        for entry in entries:
             self._keys[normalize_serial(entry.serial)] = entry
 
     @staticmethod

@@ -21,8 +21,10 @@ the envelope has been checked.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
+import math
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -31,9 +33,11 @@ from typing import Any
 
 from .aead import ALGORITHM, API_V3_KEY_BYTES, decrypt_resource, key_bytes
 from .errors import (
+    ApiV3KeyError,
     CallbackError,
     DecryptionError,
     InvalidSignatureError,
+    KeyConfigError,
     MalformedHeaderError,
     MalformedNotificationError,
     MissingHeaderError,
@@ -90,6 +94,12 @@ def collect_headers(headers: Mapping[str, Any]) -> dict[str, str]:
         raise TypeError(f"headers must be a mapping of header names to values; got {type(headers).__name__}")
     collected: dict[str, str] = {}
     for name, value in headers.items():
+        if isinstance(name, (bytes, bytearray)):
+            # Raw ASGI headers are bytes; HTTP header names are ASCII.
+            try:
+                name = bytes(name).decode("ascii")
+            except UnicodeDecodeError:
+                continue
         if not isinstance(name, str):
             continue
         key = normalize_header_name(name)
@@ -174,6 +184,12 @@ def parse_headers(headers: Mapping[str, Any]) -> CallbackHeaders:
     if not signature.startswith(PROBE_PREFIX):
         if not _STANDARD_BASE64.fullmatch(signature) or len(signature) % 4 != 0:
             raise MalformedHeaderError(HEADER_SIGNATURE, f"{HEADER_SIGNATURE} must be standard padded base64")
+        # Non-zero padding bits decode to the same bytes, which would let one signature be
+        # written several ways; only the canonical encoding is accepted (RFC 4648, 3.5).
+        if base64.b64encode(base64.b64decode(signature)).decode("ascii") != signature:
+            raise MalformedHeaderError(
+                HEADER_SIGNATURE, f"{HEADER_SIGNATURE} is not canonical base64: its padding bits are not zero"
+            )
 
     return CallbackHeaders(
         serial=serial,
@@ -189,12 +205,16 @@ def parse_headers(headers: Mapping[str, Any]) -> CallbackHeaders:
 
 def _field(data: Mapping[str, Any], path: str, kind: type | tuple[type, ...], *, required: bool, source: str) -> Any:
     value: Any = data
+    walked = source
     for part in path.split("."):
-        if not isinstance(value, Mapping) or part not in value:
+        if not isinstance(value, Mapping):
+            raise MalformedNotificationError(walked, f"{walked} must be a JSON object; got {type(value).__name__}")
+        if part not in value:
             if required:
                 raise MalformedNotificationError(f"{source}.{path}", f"{source}.{path} is missing")
             return None
         value = value[part]
+        walked = f"{walked}.{part}"
     # bool is an int in Python; an amount of `true` is not a number of fen.
     if isinstance(value, bool) and kind is int:
         raise MalformedNotificationError(f"{source}.{path}", f"{source}.{path} must be an integer number of fen")
@@ -208,6 +228,15 @@ def _field(data: Mapping[str, Any], path: str, kind: type | tuple[type, ...], *,
     return value
 
 
+def _amount(data: Mapping[str, Any], path: str, *, required: bool, source: str, minimum: int = 1) -> Any:
+    value = _field(data, path, int, required=required, source=source)
+    if value is not None and value < minimum:
+        raise MalformedNotificationError(
+            f"{source}.{path}", f"{source}.{path} must be at least {minimum} fen; got {value}"
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class Transaction:
     """A decrypted `transaction` resource (TRANSACTION.* events). Amounts are int fen."""
@@ -215,15 +244,17 @@ class Transaction:
     out_trade_no: str
     transaction_id: str | None
     trade_state: str
-    mchid: str
+    mchid: str | None
     appid: str | None
     amount_total: int
     currency: str | None
     payer_total: int | None
-    payer_openid: str | None
-    attach: str | None
+    payer_openid: str | None = field(repr=False)
+    attach: str | None = field(repr=False)
     success_time: str | None
     trade_type: str | None
+    sp_mchid: str | None = None
+    sub_mchid: str | None = None
 
     @classmethod
     def from_resource(cls, resource: Mapping[str, Any]) -> Transaction:
@@ -233,15 +264,20 @@ class Transaction:
             MalformedNotificationError: a required field is missing or has the wrong type.
         """
         source = "resource"
+        # A direct merchant's transaction has mchid; a partner-mode (服务商) one has
+        # sp_mchid and sub_mchid instead.
+        partner = "mchid" not in resource and "sp_mchid" in resource
         return cls(
             out_trade_no=_field(resource, "out_trade_no", str, required=True, source=source),
             transaction_id=_field(resource, "transaction_id", str, required=False, source=source),
             trade_state=_field(resource, "trade_state", str, required=True, source=source),
-            mchid=_field(resource, "mchid", str, required=True, source=source),
+            mchid=_field(resource, "mchid", str, required=not partner, source=source),
+            sp_mchid=_field(resource, "sp_mchid", str, required=partner, source=source),
+            sub_mchid=_field(resource, "sub_mchid", str, required=partner, source=source),
             appid=_field(resource, "appid", str, required=False, source=source),
-            amount_total=_field(resource, "amount.total", int, required=True, source=source),
+            amount_total=_amount(resource, "amount.total", required=True, source=source),
             currency=_field(resource, "amount.currency", str, required=False, source=source),
-            payer_total=_field(resource, "amount.payer_total", int, required=False, source=source),
+            payer_total=_amount(resource, "amount.payer_total", required=False, source=source, minimum=0),
             payer_openid=_field(resource, "payer.openid", str, required=False, source=source),
             attach=_field(resource, "attach", str, required=False, source=source),
             success_time=_field(resource, "success_time", str, required=False, source=source),
@@ -276,18 +312,24 @@ class Refund:
             MalformedNotificationError: a required field is missing or has the wrong type.
         """
         source = "resource"
-        return cls(
+        refund = cls(
             out_trade_no=_field(resource, "out_trade_no", str, required=True, source=source),
             out_refund_no=_field(resource, "out_refund_no", str, required=True, source=source),
             refund_id=_field(resource, "refund_id", str, required=False, source=source),
             transaction_id=_field(resource, "transaction_id", str, required=False, source=source),
             refund_status=_field(resource, "refund_status", str, required=True, source=source),
             mchid=_field(resource, "mchid", str, required=True, source=source),
-            amount_total=_field(resource, "amount.total", int, required=True, source=source),
-            amount_refund=_field(resource, "amount.refund", int, required=True, source=source),
+            amount_total=_amount(resource, "amount.total", required=True, source=source),
+            amount_refund=_amount(resource, "amount.refund", required=True, source=source),
             success_time=_field(resource, "success_time", str, required=False, source=source),
             user_received_account=_field(resource, "user_received_account", str, required=False, source=source),
         )
+        if refund.amount_refund > refund.amount_total:
+            raise MalformedNotificationError(
+                "resource.amount.refund",
+                f"resource.amount.refund ({refund.amount_refund} fen) exceeds amount.total ({refund.amount_total} fen)",
+            )
+        return refund
 
 
 @dataclass(frozen=True)
@@ -332,21 +374,38 @@ def parse_json_object(data: bytes, source: str) -> dict[str, Any]:
     Raises:
         MalformedNotificationError: naming `source` (`body` or `resource plaintext`).
     """
+    # The typed errors are raised outside the except blocks, so that the decoding
+    # exception, whose attributes contain the whole document, is not kept as __context__.
+    text: str | None = None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise MalformedNotificationError(source, f"{source} is not valid UTF-8") from None
+        pass
+    if text is None:
+        raise MalformedNotificationError(source, f"{source} is not valid UTF-8")
+
+    reason: str | None = None
     try:
         value = json.loads(text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-        raise MalformedNotificationError(source, f"{source} is not valid JSON: {reason}") from None
+    except json.JSONDecodeError as exc:
+        reason = f"{exc.msg} at position {exc.pos}"
+    except ValueError as exc:
+        reason = str(exc)[:80]
+    except RecursionError:
+        reason = "nested too deeply"
+    if reason is not None:
+        raise MalformedNotificationError(source, f"{source} is not valid JSON: {reason}")
     if not isinstance(value, dict):
         raise MalformedNotificationError(source, f"{source} must be a JSON object; got {type(value).__name__}")
     return value
 
 
 # ---------------------------------------------------------------- the verifier
+
+
+def _is_positive_finite(value: object) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value) and value > 0)
 
 
 class CallbackVerifier:
@@ -381,10 +440,29 @@ class CallbackVerifier:
         refresh_keys: Callable[[], Mapping[str, KeyMaterial]] | None = None,
         min_refresh_interval: float = DEFAULT_MIN_REFRESH_INTERVAL,
     ) -> None:
+        if isinstance(api_v3_key, str) and not api_v3_key.isascii():
+            raise ApiV3KeyError(
+                "the APIv3 key must be 32 ASCII characters, as the merchant platform issues it; "
+                "it contains non-ASCII characters"
+            )
         self._api_v3_key = key_bytes(api_v3_key, allowed_lengths=(API_V3_KEY_BYTES,))
+        if public_keys is None:
+            raise KeyConfigError("public_keys is missing: pass the platform certificates or WeChat Pay public key "
+                                 "by Wechatpay-Serial")
         self._registry = KeyRegistry(public_keys)
-        if isinstance(max_clock_skew, bool) or not isinstance(max_clock_skew, (int, float)) or not max_clock_skew > 0:
-            raise ValueError(f"max_clock_skew must be a positive number of seconds; got {max_clock_skew!r}")
+        if len(self._registry) == 0 and refresh_keys is None:
+            raise KeyConfigError("public_keys is empty and no refresh_keys is given, so every callback would be "
+                                 "rejected; load the platform certificate or the WeChat Pay public key")
+        if not _is_positive_finite(max_clock_skew):
+            raise ValueError(f"max_clock_skew must be a finite positive number of seconds; got {max_clock_skew!r}")
+        if not callable(clock):
+            raise TypeError(f"clock must be a callable returning Unix seconds, like time.time; got {clock!r}")
+        if refresh_keys is not None and not callable(refresh_keys):
+            raise TypeError(f"refresh_keys must be a callable returning a mapping of keys; got {type(refresh_keys).__name__}")
+        if not (_is_positive_finite(min_refresh_interval) or min_refresh_interval == 0):
+            raise ValueError(
+                f"min_refresh_interval must be a finite number of seconds, 0 or more; got {min_refresh_interval!r}"
+            )
         self.max_clock_skew = max_clock_skew
         self.clock = clock
         self._refresh_keys = refresh_keys
@@ -393,7 +471,9 @@ class CallbackVerifier:
         self.refresh_count = 0
 
     def __repr__(self) -> str:
-        return f"CallbackVerifier(serials={self._registry.serials()!r}, max_clock_skew={self.max_clock_skew!r})"
+        registry = getattr(self, "_registry", None)
+        serials = registry.serials() if registry is not None else []
+        return f"CallbackVerifier(serials={serials!r}, max_clock_skew={getattr(self, 'max_clock_skew', None)!r})"
 
     @property
     def serials(self) -> list[str]:
@@ -425,7 +505,7 @@ class CallbackVerifier:
             self._log_rejection(headers, exc)
             raise
         logger.info(
-            "callback verified: id=%s event_type=%s serial=%s", notification.id, notification.event_type,
+            "callback verified: id=%r event_type=%r serial=%s", notification.id, notification.event_type,
             notification.serial,
         )
         return notification
@@ -471,6 +551,8 @@ class CallbackVerifier:
 
     @staticmethod
     def check_signature_type(signature_type: str | None) -> None:
+        # An absent header means the RSA scheme, as the official SDKs read it. An empty
+        # value is rejected, because WeChat Pay never sends one; wechatpay-go would accept it.
         if signature_type is None or signature_type == SIGNATURE_TYPE:
             return
         raise UnsupportedSignatureTypeError(
@@ -495,8 +577,11 @@ class CallbackVerifier:
         if key is None and self._refresh_keys is not None and self._may_refresh():
             self._last_refresh = self.clock()
             self.refresh_count += 1
-            logger.info("unknown Wechatpay-Serial %s: refreshing keys", serial)
-            self._registry.update(self._refresh_keys())
+            logger.info("unknown Wechatpay-Serial %r: refreshing keys", serial)
+            try:
+                self._registry.update(self._refresh_keys())
+            except Exception as exc:  # a failed download must not turn into an untyped 500
+                logger.error("key refresh failed: %s; keeping the %d loaded keys", type(exc).__name__, len(self._registry))
             key = self._registry.get(serial)
         if key is not None:
             return key
@@ -542,6 +627,11 @@ class CallbackVerifier:
         )
 
     def decrypt_resource(self, resource: dict[str, Any]) -> bytes:
+        nonce = resource["nonce"]
+        if not (nonce.isascii() and len(nonce) == 12):
+            raise MalformedNotificationError(
+                "body.resource.nonce", "body.resource.nonce must be 12 ASCII characters"
+            )
         # NOTE: WeChat Pay documents associated_data as possibly empty; a missing field is
         # treated as empty, which is also what the tag check then verifies.
         try:
@@ -581,11 +671,12 @@ class CallbackVerifier:
             serial = collect_headers(headers).get("wechatpay-serial")
         except (CallbackError, TypeError):
             pass
+        # %r escapes control characters, so a forged serial cannot write fake log lines.
         serial_text = serial[:80] if isinstance(serial, str) else None
         if isinstance(error, SignatureProbeError):
-            logger.info("signature probe rejected: code=%s serial=%s", error.code, serial_text)
+            logger.info("signature probe rejected: code=%s serial=%r", error.code, serial_text)
         else:
-            logger.warning("callback rejected: code=%s serial=%s", error.code, serial_text)
+            logger.warning("callback rejected: code=%s serial=%r", error.code, serial_text)
 
 
 def reply(error: BaseException | None = None) -> tuple[int, dict[str, str], bytes]:

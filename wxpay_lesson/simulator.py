@@ -65,9 +65,16 @@ def compact_json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+# Event families whose original_type is not simply the lower-cased prefix.
+# NOTE: `mch_payment` for transfer batches is what a real notification in an SDK issue
+# showed, not a documented rule.
+ORIGINAL_TYPES = {"SECURITY_ECHO": "security", "MCHTRANSFER": "mch_payment"}
+
+
 def original_type_for(event_type: str) -> str:
     """Return the resource's original_type for an event type (TRANSACTION.* → transaction)."""
-    return event_type.split(".", 1)[0].lower()
+    family = event_type.split(".", 1)[0]
+    return ORIGINAL_TYPES.get(family, family.lower())
 
 
 class SimulatedPlatform:
