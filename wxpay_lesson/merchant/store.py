@@ -398,6 +398,15 @@ class OrderStore:
         now = utc_now()
         with self._write() as db:
             if guarded:
+                # A redelivered notification is a duplicate even if a later one changed
+                # the refund's state since; applying it again would roll the state back.
+                applied = db.execute(
+                    "SELECT 1 FROM processed_notifications WHERE notification_id = ? AND outcome = 'APPLIED'",
+                    (source_id,),
+                ).fetchone()
+                if applied is not None:
+                    self._record_processed(db, source_id, event_type, refund.out_trade_no, Outcome.DUPLICATE, now)
+                    return Outcome.DUPLICATE
                 seen = db.execute(
                     "SELECT status FROM refunds WHERE out_refund_no = ?", (refund.out_refund_no,)
                 ).fetchone()
