@@ -29,18 +29,15 @@ from wxpay_lesson.merchant.server import MerchantServer
 
 NOW = 1704074400  # 2024-01-01T10:00:00+08:00
 
-# NOTE: these two switches cannot be shown necessary by an order change with the
-# merchant as built, and the test states it instead of inventing an attack:
-# - timestamp_window: a stale replay of a genuine notification reaches exactly-once
-#   processing, which replies DUPLICATE (204), because the order's own state (NOTPAY ->
-#   SUCCESS once, transaction_id unique) guards every payment and the ledger keeps ids
-#   forever. The window would matter once the ledger had a bounded retention, or for
-#   effects not guarded by the order state.
-# - probe_handling: with it off, a WECHATPAY/SIGNTEST/ probe is answered 200 and is
-#   not processed, so no order changes; the harm is the wrong reply, not a payment.
-# For both, the test checks the strongest honest claim: the attack goes from
-# REJECTED to HARMLESS, i.e. the defence is what produced the 4xx.
-NOT_SHOWN_BY_ORDER_CHANGE = {"timestamp_window": "stale-replay", "probe_handling": "signature-probe"}
+# NOTE: timestamp_window cannot be shown necessary by an order change with the merchant
+# as built, and the test states it instead of inventing an attack. A stale replay of a
+# genuine notification reaches exactly-once processing, which replies DUPLICATE (204),
+# because the order's own state (NOTPAY -> SUCCESS once, transaction_id unique) guards
+# every payment and the ledger keeps ids forever. The window would matter once the
+# ledger had a bounded retention, or for effects not guarded by the order state. The
+# test checks the strongest honest claim: the attack goes from REJECTED to HARMLESS,
+# so the window is what produced the 4xx.
+NOT_SHOWN_BY_ORDER_CHANGE = {"timestamp_window": "stale-replay"}
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +153,10 @@ def test_duplicate_storm_replies_204(matrix: Matrix) -> None:
     outcome = matrix.cells[("duplicate-storm", ALL_ON)]
     assert len(outcome.statuses) > 1
     assert set(outcome.statuses) == {204}
+
+
+def test_probe_pass_marks_forgery_paid(matrix: Matrix) -> None:
+    outcome = matrix.cells[("signature-probe", "probe_handling")]
+    (number,) = outcome.changed_orders
+    assert outcome.before[number].status == "NOTPAY"
+    assert outcome.after[number].status == "SUCCESS"

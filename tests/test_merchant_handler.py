@@ -201,9 +201,10 @@ def test_probe_handling_rejects_probe_unless_switched_off(store, verifier, platf
     assert store.rejections()[-1]["code"] == "SIGNATURE_PROBE"
 
     insecure = make_handler(store, verifier, Defences(probe_handling=False)).handle_notification(*probe)
-    assert insecure[0] == 200
-    # The probe gets a 200 reply but is not processed, so the order stays unpaid.
-    assert store.get_order(ORDER).status == "NOTPAY"
+    # Special-casing the prefix as test traffic skips the signature check, so whatever
+    # carries the prefix is processed: here it pays the order.
+    assert insecure[0] == 204
+    assert store.get_order(ORDER).status == "SUCCESS"
 
 
 def test_business_checks_stop_one_fen_payment(store, verifier, platform):

@@ -442,11 +442,12 @@ ATTACKS: tuple[Attack, ...] = (
         Verdict.REJECTED, "UNSUPPORTED_SIGNATURE_TYPE", (), signature_type_downgrade,
     ),
     Attack(
-        "signature-probe", "Probe signature answered as success", "签名探测被当作成功应答",
+        "signature-probe", "Forgery disguised as a signature probe", "伪装成签名探测流量的伪造通知",
         (Capability.LEAKED_API_V3_KEY,),
-        "a forgery whose Wechatpay-Signature starts with WECHATPAY/SIGNTEST/, as WeChat Pay's probe traffic does",
-        "probe handling: a probe gets the ordinary failure reply, never a 2xx",
-        Verdict.REJECTED, "SIGNATURE_PROBE", (), signature_probe,
+        "a payment for the victim's order, encrypted with the leaked APIv3 key, whose Wechatpay-Signature starts "
+        "with WECHATPAY/SIGNTEST/, as WeChat Pay's probe traffic does",
+        "probe handling: a probe gets the ordinary failure reply, never a pass as test traffic",
+        Verdict.REJECTED, "SIGNATURE_PROBE", ("probe_handling",), signature_probe,
     ),
     Attack(
         "stale-replay", "Replay after the time window", "超出时间窗口后重放",

@@ -22,7 +22,7 @@ INSECURE_FLAGS: dict[str, tuple[str, bool, str]] = {
     "--insecure-no-timestamp-window": ("timestamp_window", False, "accept any Wechatpay-Timestamp, so replays work"),
     "--insecure-trust-sender-certificate": (
         "serial_allow_list", False, "verify an unknown serial with the Wechatpay-Certificate header the request carries"),
-    "--insecure-accept-probes": ("probe_handling", False, "answer WECHATPAY/SIGNTEST/ probes with 200, unprocessed"),
+    "--insecure-accept-probes": ("probe_handling", False, "let a WECHATPAY/SIGNTEST/ signature pass without an RSA check"),
     "--insecure-no-business-checks": ("business_checks", False, "skip comparing amount, mchid, appid with the order"),
     "--insecure-no-exactly-once": ("exactly_once", False, "apply every delivery, so duplicates repeat the side effect"),
     "--insecure-trust-client-report": ("trust_client_report", True, "let the client's \"I paid\" mark the order paid"),

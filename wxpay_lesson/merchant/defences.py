@@ -18,7 +18,8 @@ class Defences:
         signature: verify the RSA signature over the raw body.
         timestamp_window: reject Wechatpay-Timestamp outside the clock-skew window.
         serial_allow_list: accept only keys loaded under their Wechatpay-Serial.
-        probe_handling: reject WECHATPAY/SIGNTEST/ probes instead of answering success.
+        probe_handling: reject WECHATPAY/SIGNTEST/ probes instead of letting them pass
+            as "test traffic" without a signature check.
         business_checks: compare amount, currency, mchid, appid and out_trade_no with
             the stored order.
         exactly_once: apply each payment once, however often it is delivered.

@@ -11,8 +11,10 @@ order and skips the switched-off ones:
 - `serial_allow_list` off: an unknown Wechatpay-Serial is verified with the certificate
   that the request itself carries in `Wechatpay-Certificate` (base64 of PEM). WeChat Pay
   never sends that header; trusting it lets anyone sign with their own key.
-- `probe_handling` off: a WECHATPAY/SIGNTEST/ probe is answered with success and not
-  processed, the tempting fix that WeChat Pay's probe is designed to catch.
+- `probe_handling` off: a signature starting WECHATPAY/SIGNTEST/ is special-cased as
+  "WeChat Pay's test traffic" and passes without an RSA check, the tempting fix that
+  WeChat Pay's probe is designed to catch. Anyone can write that prefix, so a forgery
+  made with a leaked APIv3 key is then processed as a payment.
 
 Never use this module outside a demo.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,28 +40,19 @@ from ..notification import (
 from ..signature import build_message, verify_signature
 from .defences import Defences
 
+logger = logging.getLogger(__name__)
+
 # A header that WeChat Pay never sends; the serial_allow_list demo bug trusts it.
 HEADER_SENDER_CERTIFICATE = "Wechatpay-Certificate"
 
 
-class ProbeAccepted:
-    """Marker result: a signature probe got a 200 reply and was not processed."""
-
-    def __repr__(self) -> str:
-        return "PROBE_ACCEPTED"
-
-
-PROBE_ACCEPTED = ProbeAccepted()
-
-
 def verify_with_defences(
     verifier: CallbackVerifier, defences: Defences, headers: Mapping[str, Any], body: bytes
-) -> Notification | ProbeAccepted:
+) -> Notification:
     """Verify a callback, skipping the checks that `defences` switches off.
 
     Returns:
-        The decrypted notification, or `PROBE_ACCEPTED` when probe handling is off and
-        the request is a WECHATPAY/SIGNTEST/ probe.
+        The decrypted notification.
 
     Raises:
         CallbackError: a subclass naming the first check that still runs and fails.
@@ -71,14 +65,16 @@ def verify_with_defences(
     if defences.timestamp_window:
         verifier.check_timestamp(parsed.timestamp)
 
+    skip_signature = not defences.signature
     if parsed.is_probe:
         if defences.probe_handling:
             raise SignatureProbeError(
                 "Wechatpay-Signature starts with WECHATPAY/SIGNTEST/: this is WeChat Pay's signature probe"
             )
-        return PROBE_ACCEPTED
+        logger.warning("signature probe passed without an RSA check, because probe_handling is off")
+        skip_signature = True
 
-    if defences.signature:
+    if not skip_signature:
         key = _key_for(verifier, defences, headers, parsed)
         verify_signature(key.public_key, build_message(parsed.timestamp, parsed.nonce, body), parsed.signature)
 
@@ -114,4 +110,4 @@ def _key_for(verifier: CallbackVerifier, defences: Defences, headers: Mapping[st
     return RegisteredKey(serial=parsed.serial, public_key=public_key, certificate=certificate)
 
 
-__all__ = ["HEADER_SENDER_CERTIFICATE", "PROBE_ACCEPTED", "ProbeAccepted", "verify_with_defences"]
+__all__ = ["HEADER_SENDER_CERTIFICATE", "verify_with_defences"]

@@ -24,7 +24,7 @@ from ..errors import BusinessMismatchError, CallbackError
 from ..notification import CallbackVerifier, Notification, Refund, collect_headers, reply
 from .business import OrderRecord, OrderStatus, check_transaction_matches_order
 from .defences import Defences
-from .demo_checks import PROBE_ACCEPTED, verify_with_defences
+from .demo_checks import verify_with_defences
 from .faults import FaultPlan, ProcessingError
 from .store import Order, OrderStore, Outcome
 
@@ -113,19 +113,13 @@ class NotificationHandler:
             logger.exception("callback handler failed: %s", type(exc).__name__)
             return reply(exc)
         self._delay_if_planned()
-        if result is PROBE_ACCEPTED:
-            return 200, {"Content-Type": "application/json"}, b'{"code":"SUCCESS","message":"OK"}'
         return reply()
 
     def _process(self, headers: Mapping[str, Any], body: bytes) -> object:
         if self.defences.all_on:
             notification = self.verifier.verify(headers, body)
         else:
-            verified = verify_with_defences(self.verifier, self.defences, headers, body)
-            if verified is PROBE_ACCEPTED:
-                logger.warning("signature probe accepted with 200 and not processed, because probe_handling is off")
-                return PROBE_ACCEPTED
-            notification = verified  # type: ignore[assignment]
+            notification = verify_with_defences(self.verifier, self.defences, headers, body)
 
         try:
             if self.faults.take_processing_failure():
