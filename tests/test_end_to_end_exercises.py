@@ -6,12 +6,9 @@ would already pass its check fails here.
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -20,6 +17,9 @@ from wxpay_lesson import Transaction
 from wxpay_lesson.exercises._checking import CheckReport
 from wxpay_lesson.exercises.end_to_end import check_apply_payment_once, check_verify_query_reply
 from wxpay_lesson.notification import parse_json_object
+
+from .notebook_code import load_placeholder as load_notebook_placeholder
+from .notebook_code import load_solution
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "en" / "05-end-to-end.ipynb"
@@ -31,23 +31,8 @@ CHECKS: dict[str, Callable[[Any], CheckReport]] = {
 }
 
 
-def load_solution(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"solutions_{path.stem}", path)
-    assert spec is not None and spec.loader is not None, f"cannot load {path}"
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def load_placeholder(function_name: str) -> Callable[..., Any]:
-    """Run the one notebook cell that defines the learner's placeholder and return it."""
-    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
-    sources = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
-    defining = [source for source in sources if source.startswith(f"def {function_name}(")]
-    assert len(defining) == 1, f"{NOTEBOOK.name} must define {function_name} in exactly one code cell"
-    namespace: dict[str, Any] = {}
-    exec(compile(defining[0], f"{NOTEBOOK.name}:{function_name}", "exec"), namespace)
-    return namespace[function_name]
+    return load_notebook_placeholder(NOTEBOOK, function_name)
 
 
 solutions = load_solution(SOLUTION)

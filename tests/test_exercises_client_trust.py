@@ -7,11 +7,8 @@ would already pass its check fails here.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
-import json
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -22,28 +19,11 @@ from wxpay_lesson.exercises._checking import CheckReport
 from wxpay_lesson.merchant.business import OrderRecord, OrderStatus
 from wxpay_lesson.retries import RETRY_INTERVALS_SECONDS
 
+from .notebook_code import load_placeholder, load_solution
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "en" / "04-never-trust-the-client.ipynb"
 SOLUTION = ROOT / "notebooks" / "solutions" / "s04_client_trust.py"
-
-
-def load_solution(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"solutions_{path.stem}", path)
-    assert spec is not None and spec.loader is not None, f"cannot load {path}"
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def load_placeholder(notebook: Path, function_name: str) -> Callable[..., Any]:
-    """Run the one notebook cell that defines the learner's placeholder and return it."""
-    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    sources = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
-    defining = [source for source in sources if source.startswith(f"def {function_name}(")]
-    assert len(defining) == 1, f"{notebook.name} must define {function_name} in exactly one code cell"
-    namespace: dict[str, Any] = {}
-    exec(compile(defining[0], f"{notebook.name}:{function_name}", "exec"), namespace)
-    return namespace[function_name]
 
 
 solutions = load_solution(SOLUTION)

@@ -101,7 +101,7 @@ class NotificationHandler:
         if not self.defences.all_on:
             warn_insecure(self.defences, "POST /notify")
         try:
-            result = self._process(headers, body)
+            self._process(headers, body)
         except CallbackError as exc:
             self._reject(exc, headers, remote_addr)
             status, reply_headers, reply_body = reply(exc)
