@@ -15,7 +15,6 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
-
 from wxpay_lesson.merchant import OrderStore
 from wxpay_lesson.platform import PlatformServer
 
