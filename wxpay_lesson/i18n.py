@@ -59,6 +59,36 @@ CODE_EXPLANATIONS: dict[str, dict[str, str]] = {
 }
 
 
+# Messages printed by the `merchant` and `platform` commands.
+COMMAND_MESSAGES: dict[str, dict[str, str]] = {
+    "insecure_without_flag": {
+        "en": "error: defences switched off ({switches}) without --demo-insecure. This makes the merchant accept "
+              "forged callbacks; add --demo-insecure only for a classroom demo.",
+        "zh-CN": "错误：关闭了防护（{switches}）但没有指定 --demo-insecure。这会让商户接受伪造的回调；"
+                 "仅在课堂演示时添加 --demo-insecure。",
+    },
+    "cannot_start": {
+        "en": "error: cannot start the {service} on {host}:{port}: {error}",
+        "zh-CN": "错误：无法在 {host}:{port} 上启动{service}：{error}",
+    },
+    "merchant_listening": {
+        "en": "merchant listening on {url} (notify_url {notify_url}, database {database})",
+        "zh-CN": "商户服务已在 {url} 上监听（notify_url 为 {notify_url}，数据库 {database}）",
+    },
+    "platform_listening": {
+        "en": "platform listening on {url} (time scale {time_scale}, reply deadline {deadline} s)",
+        "zh-CN": "模拟微信支付服务已在 {url} 上监听（时间缩放 {time_scale}，应答时限 {deadline} 秒）",
+    },
+    "service_merchant": {"en": "merchant", "zh-CN": "商户服务"},
+    "service_platform": {"en": "platform", "zh-CN": "模拟微信支付服务"},
+}
+
+
+def command_message(key: str, lang: str | None = None, **values: object) -> str:
+    """Return a `merchant` or `platform` command message in the given language."""
+    return COMMAND_MESSAGES[key][normalize_language(lang)].format(**values)
+
+
 def language_from_environment() -> str:
     """Return the default language: `zh-CN` or `en`.
 

@@ -11,6 +11,7 @@ import logging
 import sys
 import threading
 
+from ..i18n import LANGUAGES, command_message
 from .defences import Defences
 from .server import LOOPBACK, MerchantServer
 
@@ -41,6 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--db", default="work/merchant.sqlite3", help="SQLite database file (default work/merchant.sqlite3)")
     parser.add_argument("--platform-url", default=None,
                         help="base URL of the simulated WeChat Pay service, e.g. http://127.0.0.1:8001")
+    parser.add_argument("--lang", choices=LANGUAGES, default=None,
+                        help="language of the messages: en or zh-CN (default from WXPAY_LESSON_LANG or LANG)")
     group = parser.add_argument_group("insecure demo switches (classroom attack demos only)")
     group.add_argument("--demo-insecure", action="store_true",
                        help="required together with any --insecure-* flag: confirms a deliberately vulnerable server")
@@ -63,19 +66,19 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     defences = defences_from_args(args)
     if not defences.all_on and not args.demo_insecure:
-        print(
-            f"error: defences switched off ({', '.join(defences.insecure_switches())}) without --demo-insecure. "
-            "This makes the merchant accept forged callbacks; add --demo-insecure only for a classroom demo.",
-            file=sys.stderr,
-        )
+        print(command_message("insecure_without_flag", args.lang, switches=", ".join(defences.insecure_switches())),
+              file=sys.stderr)
         return 2
     try:
         server = MerchantServer(args.db, args.platform_url, defences=defences, host=args.host, port=args.port)
         server.start()
     except (OSError, ValueError) as exc:
-        print(f"error: cannot start the merchant on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        service = command_message("service_merchant", args.lang)
+        print(command_message("cannot_start", args.lang, service=service, host=args.host, port=args.port, error=exc),
+              file=sys.stderr)
         return 1
-    print(f"merchant listening on {server.url} (notify_url {server.notify_url}, database {args.db})", flush=True)
+    print(command_message("merchant_listening", args.lang, url=server.url, notify_url=server.notify_url,
+                          database=args.db), flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -12,13 +12,14 @@ It binds 127.0.0.1 by default, and port 0 lets the OS choose a free port.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, make_server, select_address_family
 
 from ..notification import CallbackVerifier
 from ..simulator import SimulatedPlatform
@@ -33,6 +34,24 @@ from .store import OrderStore
 logger = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
+
+
+def bind_listener(host: str, port: int) -> socket.socket:
+    """Bind and listen on host:port, allowing a restart to reuse the port at once.
+
+    Raises:
+        OSError: the address is in use or not an address of this machine.
+    """
+    family = select_address_family(host, port)
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(128)
+    except OSError:
+        listener.close()
+        raise
+    return listener
 
 
 class BackgroundServer:
@@ -72,8 +91,14 @@ class BackgroundServer:
         if self._server is not None:
             return self
         port = self.port if self.port is not None else self.requested_port
-        self._server = make_server(self.host, port, self.app, threaded=True)
-        self.port = self._server.server_port
+        # werkzeug prints and calls sys.exit() when it cannot bind, which would end a
+        # notebook kernel; binding here first turns that into an OSError for the caller.
+        listener = bind_listener(self.host, port)
+        try:
+            self._server = make_server(self.host, port, self.app, threaded=True, fd=listener.fileno())
+        finally:
+            listener.close()  # werkzeug serves on its own duplicate of the socket
+        self.port = self._server.socket.getsockname()[1]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"{self.name}:{self.port}", daemon=True)
         self._thread.start()

@@ -7,6 +7,7 @@ import logging
 import sys
 import threading
 
+from ..i18n import LANGUAGES, command_message
 from ..merchant.server import LOOPBACK
 from .server import PlatformServer
 
@@ -33,6 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--host", default=LOOPBACK, help="address to bind (default 127.0.0.1, loopback only)")
     parser.add_argument("--time-scale", type=positive_float, default=1.0,
                         help="multiplies every retry interval; 0.001 turns the 24 h schedule into 87 s (default 1)")
+    parser.add_argument("--lang", choices=LANGUAGES, default=None,
+                        help="language of the messages: en or zh-CN (default from WXPAY_LESSON_LANG or LANG)")
     parser.add_argument("--reply-deadline", type=positive_float, default=None,
                         help="seconds a merchant has to reply (default 5 x time scale, at least 0.5)")
     parser.set_defaults(func=run)
@@ -46,10 +49,12 @@ def run(args: argparse.Namespace) -> int:
                                 host=args.host, port=args.port)
         server.start()
     except (OSError, ValueError) as exc:
-        print(f"error: cannot start the platform on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        service = command_message("service_platform", args.lang)
+        print(command_message("cannot_start", args.lang, service=service, host=args.host, port=args.port, error=exc),
+              file=sys.stderr)
         return 1
-    print(f"platform listening on {server.url} (time scale {args.time_scale:g}, reply deadline "
-          f"{server.service.delivery.reply_deadline:g} s)", flush=True)
+    print(command_message("platform_listening", args.lang, url=server.url, time_scale=f"{args.time_scale:g}",
+                          deadline=f"{server.service.delivery.reply_deadline:g}"), flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
