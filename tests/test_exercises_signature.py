@@ -254,3 +254,15 @@ def test_report_language_follows_folder(monkeypatch: pytest.MonkeyPatch, tmp_pat
 
     monkeypatch.chdir(chinese_folder)
     assert check_key_holders(lambda secret: set()).exercise == "密钥持有方"
+
+
+def test_signature_headers_check_wants_the_right_header_named() -> None:
+    from wxpay_lesson import MissingHeaderError
+    from wxpay_lesson.exercises import check_signature_headers
+
+    def always_blames_serial(headers: dict[str, str]) -> dict[str, str]:
+        raise MissingHeaderError("Wechatpay-Serial", "missing")
+
+    report = check_signature_headers(always_blames_serial)
+    assert not report.passed
+    assert any("names 'Wechatpay-Serial'" in case.detail for case in report.cases)

@@ -68,7 +68,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh-CN": "{code}（从应答报文推断；服务器日志中有准确的代码）",
     },
     "effect": {"en": "effect", "zh-CN": "影响"},
-    "stopped_by": {"en": "stopped by", "zh-CN": "由此防御阻止"},
+    "stopped_by": {"en": "defence that stops it", "zh-CN": "能阻止它的防御"},
 }
 
 VERDICT_TEXTS = {

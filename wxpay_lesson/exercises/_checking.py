@@ -66,7 +66,9 @@ class CheckReport:
         except NotImplementedError:
             passed, detail = False, REPORT_TEXT[language_from_environment()]["not_implemented"]
         except Exception as exc:  # the learner's code may raise anything; report it, never crash
-            passed, detail = False, f"raised {type(exc).__name__}: {exc}"
+            kind = type(exc)
+            kind_name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+            passed, detail = False, f"raised {kind_name}: {exc}"
         self.add(name, passed, detail)
 
     def __str__(self) -> str:

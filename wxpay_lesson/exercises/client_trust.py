@@ -257,7 +257,7 @@ def check_retry_offsets(delivery_offsets: Callable[[list[int | None]], list[int]
                 return False, f"returned {type(result).__name__}; expected a list of seconds"
             if result != expected:
                 preview = ", ".join(str(value) for value in result[:6]) + (", ..." if len(result) > 6 else "")
-                return False, f"returned {len(result)} offsets ({preview}); expected {len(expected)} attempts"
+                return False, f"returned {len(result)} offsets ({preview}); expected {len(expected)} attempt{'s' if len(expected) != 1 else ''}"
             return True, ""
 
         report.run_case(name, action)

@@ -109,6 +109,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
                      "{keys} 的值不对：请按原样复制每个请求头的文本值"),
     "want_missing_header": ("returned {type} instead of raising MissingHeaderError",
                             "返回了 {type}，应当抛出 MissingHeaderError"),
+    "wrong_missing_header": ("MissingHeaderError names {got!r}; the missing header is {expected!r}",
+                             "MissingHeaderError 指明的是 {got!r}，实际缺少的是 {expected!r}"),
     # decrypt notification
     "label_refund": ("REFUND.SUCCESS (associated_data refund)", "REFUND.SUCCESS（associated_data 为 refund）"),
     "label_no_associated_data": ("associated_data absent (decrypt with empty associated data)",
@@ -321,10 +323,12 @@ def check_signature_headers(fn: Callable[[Mapping[str, str]], Any]) -> CheckRepo
         for label, headers in ((_text("label_header_missing", header=removed), without),
                                (_text("label_header_empty", header=removed), empty)):
 
-            def rejected(headers: dict[str, str] = headers) -> tuple[bool, str]:
+            def rejected(headers: dict[str, str] = headers, removed: str = removed) -> tuple[bool, str]:
                 try:
                     answer = fn(dict(headers))
-                except MissingHeaderError:
+                except MissingHeaderError as exc:
+                    if exc.header.lower() != removed.lower():
+                        return False, _text("wrong_missing_header", got=exc.header, expected=removed)
                     return True, ""
                 return False, _text("want_missing_header", type=type(answer).__name__)
 

@@ -196,6 +196,9 @@ def create_app(merchant: Merchant) -> Flask:
 
     @app.post("/orders")
     def create_order() -> tuple[Response, int]:
+        if not request.is_json:
+            return _error(415, "INVALID_REQUEST",
+                          "missing header Content-Type: application/json; send the order as JSON {\"item\": ...}")
         payload = request.get_json(silent=True)
         if not isinstance(payload, dict) or not isinstance(payload.get("item"), str):
             return _error(400, "INVALID_REQUEST",
