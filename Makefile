@@ -1,9 +1,10 @@
 # Two entry points for a fresh machine; both create .venv on first use.
-#   make lab   open JupyterLab on notebooks/
+#   make lab   open JupyterLab on notebooks/ (extra options: make lab LAB_ARGS="--no-browser --port 8899")
 #   make test  run every test: pytest for the package, strict nbval for the notebooks
 
 PYTHON ?= python3
 VENV ?= .venv
+LAB_ARGS ?=
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
@@ -17,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(LAB_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

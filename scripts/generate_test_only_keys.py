@@ -89,6 +89,8 @@ def main() -> int:
     manifest["mchid"] = "1230000109"
     manifest["appid"] = "wxd678efh567hg6787"
     (OUT / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    # The same key as a file for `doctor --api-v3-key-file`, without a final newline.
+    (OUT / "api_v3_key.txt").write_text(str(manifest["api_v3_key"]), encoding="ascii")
     print(f"wrote test-only keys to {OUT}")
     return 0
 

@@ -84,3 +84,10 @@ def test_module_runs_as_command() -> None:
                             check=False, cwd=ROOT)
     assert result.returncode == 0
     assert wxpay_lesson.__version__ in result.stdout
+
+
+def test_api_v3_key_file_matches_manifest() -> None:
+    from wxpay_lesson import load_test_keys
+
+    key_file = ROOT / "data" / "test-keys" / "api_v3_key.txt"
+    assert key_file.read_bytes() == load_test_keys().api_v3_key.encode("ascii")

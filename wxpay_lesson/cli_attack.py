@@ -85,7 +85,8 @@ def text(key: str, lang: str, **values: Any) -> str:
 
 def register(subparsers: Any) -> None:
     """Add the `attack` subcommand."""
-    parser = subparsers.add_parser("attack", help=TEXTS["help"]["en"], description=TEXTS["help"]["en"])
+    parser = subparsers.add_parser("attack", help=f"{TEXTS['help']['en']} / {TEXTS['help']['zh-CN']}",
+                                   description=TEXTS["help"]["en"])
     parser.add_argument("name", nargs="?", help="the attack to launch; see --list")
     parser.add_argument("--list", action="store_true", help="list every attack and what the attacker has")
     parser.add_argument("--target", help="the merchant's notify_url on loopback, e.g. http://127.0.0.1:8000/notify")

@@ -551,6 +551,12 @@ class CallbackVerifier:
 
     @staticmethod
     def check_signature_type(signature_type: str | None) -> None:
+        """Step 3: raise UnsupportedSignatureTypeError unless the value is absent or the RSA type.
+
+        Args:
+            signature_type: the Wechatpay-Signature-Type header value, or None when absent
+                (`CallbackHeaders.signature_type`).
+        """
         # An absent header means the RSA scheme, as the official SDKs read it. An empty
         # value is rejected, because WeChat Pay never sends one; wechatpay-go would accept it.
         if signature_type is None or signature_type == SIGNATURE_TYPE:
@@ -561,6 +567,11 @@ class CallbackVerifier:
         )
 
     def check_timestamp(self, timestamp: str) -> None:
+        """Step 4: raise TimestampOutOfWindowError unless the timestamp is within the window.
+
+        Args:
+            timestamp: the Wechatpay-Timestamp header value (decimal Unix seconds).
+        """
         sent = int(timestamp)
         now = self.clock()
         if abs(now - sent) < self.max_clock_skew:
@@ -573,6 +584,14 @@ class CallbackVerifier:
         )
 
     def key_for(self, serial: str) -> RegisteredKey:
+        """Step 5: return the key registered for a Wechatpay-Serial value.
+
+        An unknown serial triggers one `refresh_keys` call, at most every
+        `min_refresh_interval` seconds.
+
+        Raises:
+            UnknownSerialError: no loaded key has this serial, even after a refresh.
+        """
         key = self._registry.get(serial)
         if key is None and self._refresh_keys is not None and self._may_refresh():
             self._last_refresh = self.clock()
@@ -602,6 +621,11 @@ class CallbackVerifier:
 
     @staticmethod
     def check_envelope(envelope: dict[str, Any]) -> dict[str, Any]:
+        """Step 8: check the envelope's required fields and return its `resource` object.
+
+        Raises:
+            MalformedNotificationError: a field is missing or has the wrong type.
+        """
         for name in ("id", "create_time", "event_type", "resource_type"):
             _field(envelope, name, str, required=True, source="body")
         _field(envelope, "summary", str, required=False, source="body")
@@ -618,6 +642,7 @@ class CallbackVerifier:
 
     @staticmethod
     def check_algorithm(algorithm: str) -> None:
+        """Step 9: raise UnsupportedAlgorithmError unless `resource.algorithm` is AEAD_AES_256_GCM."""
         if algorithm == ALGORITHM:
             return
         raise UnsupportedAlgorithmError(
@@ -627,6 +652,13 @@ class CallbackVerifier:
         )
 
     def decrypt_resource(self, resource: dict[str, Any]) -> bytes:
+        """Step 10: decrypt and authenticate the resource with the APIv3 key; return the plaintext.
+
+        Raises:
+            MalformedNotificationError: the nonce is not 12 ASCII characters or the
+                ciphertext is not base64.
+            DecryptionError: authentication failed or the ciphertext is truncated.
+        """
         nonce = resource["nonce"]
         if not (nonce.isascii() and len(nonce) == 12):
             raise MalformedNotificationError(
@@ -648,6 +680,12 @@ class CallbackVerifier:
     def build_notification(
         envelope: dict[str, Any], resource: dict[str, Any], decrypted: dict[str, Any], serial: str
     ) -> Notification:
+        """Step 11: build the Notification with its typed view from the decrypted object.
+
+        Raises:
+            MalformedNotificationError: a transaction or refund field is missing or has
+                the wrong type.
+        """
         event_type: str = envelope["event_type"]
         transaction = Transaction.from_resource(decrypted) if event_type.startswith("TRANSACTION.") else None
         refund = Refund.from_resource(decrypted) if event_type.startswith("REFUND.") else None

@@ -33,7 +33,7 @@ INSECURE_FLAGS: dict[str, tuple[str, bool, str]] = {
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `merchant` subcommand."""
     parser = subparsers.add_parser(
-        "merchant", help="run the merchant backend (orders, /notify) on 127.0.0.1",
+        "merchant", help="run the merchant backend (orders, /notify) on 127.0.0.1 / 在 127.0.0.1 上运行商户后端",
         description="Run the merchant reference backend: checkout, order lookup, client reports and the "
                     "notify_url, on a SQLite database.",
     )

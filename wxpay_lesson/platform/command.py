@@ -26,7 +26,7 @@ def positive_float(text: str) -> float:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `platform` subcommand."""
     parser = subparsers.add_parser(
-        "platform", help="run the simulated WeChat Pay service on 127.0.0.1",
+        "platform", help="run the simulated WeChat Pay service on 127.0.0.1 / 在 127.0.0.1 上运行模拟微信支付服务",
         description="Run the simulated WeChat Pay service: prepay, signed order query, demo payments and "
                     "callback delivery with WeChat Pay's retry schedule.",
     )
