@@ -5,8 +5,9 @@ Usage: python scripts/sync_zh_notebook.py notebooks/en/NN-name.ipynb [...]
 
 For each English notebook, notebooks/zh-CN/ gets a notebook with the same cells in the
 same order, matched by cell id:
-- code cells are copied from the English edition unchanged (outputs come from running
-  the Chinese notebook afterwards with scripts/run_notebook.py);
+- code cells are copied from the English edition; a code cell whose source did not
+  change keeps the Chinese edition's outputs, and the others need the Chinese notebook
+  run again with scripts/run_notebook.py;
 - a markdown cell keeps its Chinese text if it was translated from the current English
   text. Otherwise it gets the English text and `needs_translation: true` in its
   `wxpay_lesson` metadata, which a translator removes after translating the cell.
@@ -48,7 +49,11 @@ def sync(english_file: Path) -> list[str]:
     pending = []
     for cell in english.cells:
         if cell.cell_type != "markdown":
-            cells.append(copy.deepcopy(cell))
+            previous = existing.get(cell.get("id"))
+            if previous is not None and previous.cell_type == cell.cell_type and previous.source == cell.source:
+                cells.append(copy.deepcopy(previous))  # same code: keep its Chinese outputs
+            else:
+                cells.append(copy.deepcopy(cell))
             continue
         digest = english_hash(cell.source)
         translated = existing.get(cell.get("id"))

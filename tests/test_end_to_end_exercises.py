@@ -23,7 +23,7 @@ from .notebook_code import load_solution
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "en" / "05-end-to-end.ipynb"
-SOLUTION = ROOT / "notebooks" / "solutions" / "05_end_to_end.py"
+SOLUTION = ROOT / "notebooks" / "solutions" / "s05_end_to_end.py"
 
 CHECKS: dict[str, Callable[[Any], CheckReport]] = {
     "apply_payment_once": check_apply_payment_once,
