@@ -48,7 +48,7 @@ def merge_streams(outputs: list[nbformat.NotebookNode]) -> list[nbformat.Noteboo
 def run(path: Path) -> None:
     """Execute one notebook in place."""
     notebook = nbformat.read(path, as_version=4)
-    # nbclient stops at an error unless the cell is tagged; nbval reads the comment and
+    # nbclient stops at an error unless the cell is tagged. nbval reads the comment and
     # warns when both are present, so the tag is added for the run only.
     tagged = []
     for cell in notebook.cells:

@@ -60,8 +60,8 @@ def test_notification_vector_signature_and_decryption(vector: dict[str, Any]) ->
 
 @pytest.mark.parametrize("vector", vectors_of("notification"))
 def test_notification_vector_through_verifier_steps(vector: dict[str, Any]) -> None:
-    # The verifier insists on 32-byte APIv3 keys, and V1's key is 16 bytes, so the full
-    # verify() cannot run; its header, window, serial and signature steps can.
+    # The verifier insists on 32-byte APIv3 keys and V1's key is 16 bytes, so the full
+    # verify() cannot run. Its header, window, serial and signature steps can.
     frozen = vector["frozen_clock_unix"]
     key = vector["apiv3_key"]
     with pytest.raises(ApiV3KeyError, match=f"got {len(key.encode())}"):

@@ -1,10 +1,9 @@
 """Adversarial inputs for the callback verifier, beyond the field-report cases.
 
 Each test feeds one family of edge cases to the real `CallbackVerifier`, signed and
-encrypted by the simulated platform with the fixed test keys. A test marked
-`xfail(strict=True)` would pin a bug that exists, with the input, what happens and what
-should happen in its reason; the bugs first found here are fixed, and their tests now
-pass.
+encrypted by the simulated platform with the fixed test keys. A bug found here is first
+pinned by a test marked `xfail(strict=True)`, whose reason gives the input, what happens
+and what should happen. The bugs found so far are fixed, and their tests now pass.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""wxpay_lesson: verify, decrypt and answer WeChat Pay API v3 payment callbacks.
+"""wxpay_lesson: verify, decrypt and reply to WeChat Pay API v3 payment callbacks.
 
 The verifier (`CallbackVerifier`) is the merchant side; `SimulatedPlatform` is the
 WeChat Pay side, signing and encrypting exactly as the real platform does with fixed

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import threading
 from collections.abc import Sequence
+from typing import Protocol
 
 from . import __version__
 
@@ -20,6 +22,34 @@ COMMAND_MODULES: tuple[str, ...] = (
     "wxpay_lesson.merchant.command",
     "wxpay_lesson.platform.command",
 )
+
+
+class StoppableServer(Protocol):
+    """A server that already runs in a background thread and can be stopped."""
+
+    def stop(self) -> None: ...
+
+
+def add_listen_arguments(parser: argparse.ArgumentParser, *, default_port: int) -> None:
+    """Add --port, --host and --lang, which every server command takes."""
+    from .i18n import LANGUAGES
+
+    parser.add_argument("--port", type=int, default=default_port,
+                        help=f"TCP port to listen on; 0 lets the OS choose (default {default_port})")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)")
+    parser.add_argument("--lang", choices=LANGUAGES, default=None,
+                        help="language of the messages: en or zh-CN (default from WXPAY_LESSON_LANG or LANG)")
+
+
+def serve_until_interrupted(server: StoppableServer) -> int:
+    """Block until Ctrl-C, then stop the server; return exit status 0."""
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

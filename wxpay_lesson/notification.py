@@ -184,8 +184,8 @@ def parse_headers(headers: Mapping[str, Any]) -> CallbackHeaders:
     if not signature.startswith(PROBE_PREFIX):
         if not _STANDARD_BASE64.fullmatch(signature) or len(signature) % 4 != 0:
             raise MalformedHeaderError(HEADER_SIGNATURE, f"{HEADER_SIGNATURE} must be standard padded base64")
-        # Non-zero padding bits decode to the same bytes, which would let one signature be
-        # written several ways; only the canonical encoding is accepted (RFC 4648, 3.5).
+        # Non-zero padding bits decode to the same bytes, so one signature could be written
+        # several ways. Only the canonical encoding is accepted (RFC 4648, section 3.5).
         if base64.b64encode(base64.b64decode(signature)).decode("ascii") != signature:
             raise MalformedHeaderError(
                 HEADER_SIGNATURE, f"{HEADER_SIGNATURE} is not canonical base64: its padding bits are not zero"

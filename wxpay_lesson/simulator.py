@@ -1,8 +1,8 @@
 """A simulated WeChat Pay platform that signs and encrypts exactly as the real one does.
 
-`SimulatedPlatform` builds callbacks byte for byte the way WeChat Pay does: the
-resource is AES-256-GCM encrypted under the merchant's APIv3 key with associated_data
-equal to original_type, the envelope is compact UTF-8 JSON, and the signature is
+`SimulatedPlatform` builds callbacks byte for byte the way WeChat Pay does. The
+resource is AES-256-GCM encrypted under the merchant's APIv3 key, with associated_data
+equal to original_type. The envelope is compact UTF-8 JSON. The signature is
 SHA256withRSA over `timestamp\\nnonce\\nbody\\n` of the exact bytes returned. With the
 timestamp and both nonces given, the output is deterministic.
 

@@ -1,7 +1,7 @@
 """Shared machinery for the notebooks' exercise checks.
 
 A check runs the learner's function against hidden cases and returns a `CheckReport`
-that says plainly which cases pass and, for each failure, what was expected and what
+that states plainly which cases pass and, for each failure, what was expected and what
 came back. The report renders as text in a notebook and is truthy only when every
 case passes.
 """
@@ -65,7 +65,7 @@ class CheckReport:
             passed, detail = action()
         except NotImplementedError:
             passed, detail = False, REPORT_TEXT[language_from_environment()]["not_implemented"]
-        except Exception as exc:  # the learner's code may raise anything; report it, never crash
+        except Exception as exc:  # the learner's code may raise anything, so report it rather than crash
             kind = type(exc)
             kind_name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
             passed, detail = False, f"raised {kind_name}: {exc}"

@@ -143,8 +143,8 @@ def check_reply(handle_callback: Callable[..., tuple[int, dict[str, str], bytes]
     (status, headers, body). Success is 200 or 204. A failure replies with the error's
     own status and a JSON body whose code is FAIL, and the order stays as it was. The
     status is 401 for a signature or timestamp failure, 400 for a business mismatch, and
-    500 when our APIv3 key cannot decrypt a genuine notification. The handler never
-    raises.
+    500 when our APIv3 key cannot decrypt a genuine notification. The handler must not
+    raise; a case where it does counts as failed.
     """
     report = CheckReport("handle_callback")
     platform = _platform()

@@ -35,8 +35,8 @@ _RESOURCE_NONCE = "u5Wq8Rt2Yp4L"
 
 PARTIES = frozenset({"merchant", "wechatpay", "client"})
 
-# Who may hold each secret. The client (app, mini program or web page) runs on the
-# user's device, so it holds none of them.
+# The parties that may keep each secret. The client (app, mini program or web page) runs
+# on the user's device, so it keeps none of them.
 SECRET_HOLDERS: dict[str, frozenset[str]] = {
     "apiv3_key": frozenset({"merchant", "wechatpay"}),
     "apiv2_key": frozenset({"merchant", "wechatpay"}),

@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import threading
 
-from ..i18n import LANGUAGES, command_message
+from ..cli import add_listen_arguments, serve_until_interrupted
+from ..i18n import command_message
 from .defences import Defences
-from .server import LOOPBACK, MerchantServer
+from .server import MerchantServer
 
 logger = logging.getLogger(__name__)
 
@@ -37,13 +37,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run the merchant reference backend: checkout, order lookup, client reports and the "
                     "notify_url, on a SQLite database.",
     )
-    parser.add_argument("--port", type=int, default=8000, help="TCP port to listen on; 0 lets the OS choose (default 8000)")
-    parser.add_argument("--host", default=LOOPBACK, help="address to bind (default 127.0.0.1, loopback only)")
+    add_listen_arguments(parser, default_port=8000)
     parser.add_argument("--db", default="work/merchant.sqlite3", help="SQLite database file (default work/merchant.sqlite3)")
     parser.add_argument("--platform-url", default=None,
                         help="base URL of the simulated WeChat Pay service, e.g. http://127.0.0.1:8001")
-    parser.add_argument("--lang", choices=LANGUAGES, default=None,
-                        help="language of the messages: en or zh-CN (default from WXPAY_LESSON_LANG or LANG)")
     group = parser.add_argument_group("insecure demo switches (classroom attack demos only)")
     group.add_argument("--demo-insecure", action="store_true",
                        help="required together with any --insecure-* flag: confirms a deliberately vulnerable server")
@@ -79,10 +76,4 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(command_message("merchant_listening", args.lang, url=server.url, notify_url=server.notify_url,
                           database=args.db), flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-    return 0
+    return serve_until_interrupted(server)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 
 @dataclass(frozen=True)
 class Defences:
-    """Which checks the merchant's callback handler runs.
+    """The set of checks that the merchant's callback handler runs.
 
     Attributes:
         signature: verify the RSA signature over the raw body.

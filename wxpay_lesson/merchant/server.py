@@ -92,7 +92,7 @@ class BackgroundServer:
             return self
         port = self.port if self.port is not None else self.requested_port
         # werkzeug prints and calls sys.exit() when it cannot bind, which would end a
-        # notebook kernel; binding here first turns that into an OSError for the caller.
+        # notebook kernel. Binding here first turns that into an OSError for the caller.
         listener = bind_listener(self.host, port)
         try:
             self._server = make_server(self.host, port, self.app, threaded=True, fd=listener.fileno())

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import threading
 
-from ..i18n import LANGUAGES, command_message
-from ..merchant.server import LOOPBACK
+from ..cli import add_listen_arguments, serve_until_interrupted
+from ..i18n import command_message
 from .server import PlatformServer
 
 
@@ -30,12 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run the simulated WeChat Pay service: prepay, signed order query, demo payments and "
                     "callback delivery with WeChat Pay's retry schedule.",
     )
-    parser.add_argument("--port", type=int, default=8001, help="TCP port to listen on; 0 lets the OS choose (default 8001)")
-    parser.add_argument("--host", default=LOOPBACK, help="address to bind (default 127.0.0.1, loopback only)")
+    add_listen_arguments(parser, default_port=8001)
     parser.add_argument("--time-scale", type=positive_float, default=1.0,
                         help="multiplies every retry interval; 0.001 turns the 24 h schedule into 87 s (default 1)")
-    parser.add_argument("--lang", choices=LANGUAGES, default=None,
-                        help="language of the messages: en or zh-CN (default from WXPAY_LESSON_LANG or LANG)")
     parser.add_argument("--reply-deadline", type=positive_float, default=None,
                         help="seconds a merchant has to reply (default 5 x time scale, at least 0.5)")
     parser.set_defaults(func=run)
@@ -55,10 +51,4 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(command_message("platform_listening", args.lang, url=server.url, time_scale=f"{args.time_scale:g}",
                           deadline=f"{server.service.delivery.reply_deadline:g}"), flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-    return 0
+    return serve_until_interrupted(server)
